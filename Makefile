@@ -1,0 +1,44 @@
+# The README's commands. Everything runs inside .venv, created on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KERNEL := t2i_nb
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= runs/demo
+export PYTHONHASHSEED := 0
+
+.PHONY: venv demo test check-sync lab readme clean-runs
+
+$(STAMP): settings.ini setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))" >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## make demo: generate the shapes dataset and its card into runs/demo/ through the papermill job
+demo: $(STAMP)
+	mkdir -p $(DEMO_DIR)
+	$(BIN)/papermill nbs/jobs/dataset_card.ipynb $(DEMO_DIR)/dataset_card.ipynb -k $(KERNEL) \
+	  --cwd . -p out_dir $(DEMO_DIR) -p data_dir $(DEMO_DIR)/shapes -p n_images 10000 --log-output --no-progress-bar
+	@echo "demo finished: see $(DEMO_DIR)/card.md and $(DEMO_DIR)/preview.png"
+
+## make test: library in sync with the notebooks, notebooks clean, every notebook, then tests/
+test: $(STAMP) check-sync
+	$(BIN)/nbdev_test --n_workers 2 --timing
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider
+
+check-sync: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/check_sync.py
+
+## make readme: README.md is rendered from nbs/index.ipynb
+readme: $(STAMP)
+	$(BIN)/python tools/render_readme.py
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab nbs/
+
+clean-runs:
+	rm -rf runs/

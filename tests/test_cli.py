@@ -1,0 +1,28 @@
+"""The `t2i` console script, run as a user runs it."""
+from conftest import run_cli
+
+
+def test_help_lists_the_commands():
+    r = run_cli('data', '--help')
+    assert all(c in r.stdout for c in ('shapes', 'check', 'card'))
+
+
+def test_shapes_check_and_card(tmp_path, shapes_small):
+    r = run_cli('data', 'check', 'shapes', shapes_small)
+    assert 'layout OK' in r.stdout
+    r = run_cli('data', 'card', shapes_small, '--out', tmp_path/'card')
+    assert (tmp_path/'card'/'card.md').exists() and 'card.md' in r.stdout
+
+
+def test_bad_arguments_say_what_to_do(tmp_path):
+    r = run_cli('data', 'shapes', '--out', tmp_path/'x', '--size', 1000, check=False)
+    assert r.returncode == 2 and 'size must be 32' in r.stderr and 'Traceback' not in r.stderr
+    r = run_cli('data', 'check', 'imagenet', tmp_path, check=False)
+    assert r.returncode == 2 and 'invalid choice' in r.stderr
+    r = run_cli('data', 'card', tmp_path/'nothing', check=False)
+    assert r.returncode == 2 and 't2i data shapes --out' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_check_reports_a_missing_dataset(tmp_path):
+    r = run_cli('data', 'check', 'cub', tmp_path/'birds', check=False)
+    assert r.returncode == 1 and 'birds' in r.stdout and 'datasets/README.md' in r.stdout
