@@ -18,12 +18,15 @@ $(STAMP): settings.ini setup.py
 
 venv: $(STAMP)
 
-## make demo: generate the shapes dataset and its card into runs/demo/ through the papermill job
+## make demo: the shapes dataset and its card, then HDGAN trained on it and evaluated, through the papermill jobs
 demo: $(STAMP)
-	mkdir -p $(DEMO_DIR)
+	mkdir -p $(DEMO_DIR)/hdgan
 	$(BIN)/papermill nbs/jobs/dataset_card.ipynb $(DEMO_DIR)/dataset_card.ipynb -k $(KERNEL) \
 	  --cwd . -p out_dir $(DEMO_DIR) -p data_dir $(DEMO_DIR)/shapes -p n_images 10000 --log-output --no-progress-bar
-	@echo "demo finished: see $(DEMO_DIR)/card.md and $(DEMO_DIR)/preview.png"
+	$(BIN)/papermill nbs/jobs/train.ipynb $(DEMO_DIR)/hdgan/train.ipynb -k $(KERNEL) --cwd . -p preset hdgan-shapes \
+	  -p data_root $(DEMO_DIR)/shapes -p run_dir $(DEMO_DIR)/hdgan -p steps 0 -p batch_size 0 -p eval_samples 1000 \
+	  --log-output --no-progress-bar
+	@echo "demo finished: $(DEMO_DIR)/card.md, $(DEMO_DIR)/preview.png; HDGAN: $(DEMO_DIR)/hdgan/metrics.json, samples/, losses.png"
 
 ## make test: library in sync with the notebooks, notebooks clean, every notebook, then tests/
 test: $(STAMP) check-sync

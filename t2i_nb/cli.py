@@ -46,6 +46,24 @@ def _eval(a):
     print(f'metrics written to {a.out}/metrics.json')
     return 0
 
+# %% ../nbs/03_cli.ipynb #7a0b89cb
+def _train(a):
+    from t2i_nb.train import parse_overrides, run_job
+    s = run_job(a.preset, a.run_dir or f'runs/train/{a.preset}', a.data or '', a.steps, a.batch_size, a.seed, a.device,
+                a.resume, parse_overrides(a.set), a.eval_samples, a.metrics, progress=not a.no_progress)
+    print(f"{a.preset}: step {s['step']} of {s['total']} ({s['steps_run']} run now, {s['seconds']:.0f} s) in {s['run_dir']}")
+    for k, v in (s.get('metrics') or {}).items():
+        if isinstance(v, float): print(f'{k:28s} {v:.4f}')
+    return 0
+
+def _presets(a):
+    from t2i_nb.train import PRESETS, load_models
+    load_models()
+    for name, v in sorted(PRESETS.items()):
+        sched = f"{v['steps']} steps" if v.get('steps') else f"{v.get('epochs')} epochs"
+        print(f"{name:20s} model={v.get('model'):8s} data={v.get('dataset'):8s} {v.get('image_size')}px  batch {v.get('batch_size')}  {sched}")
+    return 0
+
 # %% ../nbs/03_cli.ipynb #2ca72260
 def parser() -> argparse.ArgumentParser:
     "The `t2i` argument parser."
@@ -75,6 +93,19 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--clip', default='mini-clip-shapes', help='open_clip pretrained tag, checkpoint file, or mini-clip-shapes')
     e.add_argument('--n-ref', type=int, default=1000); e.add_argument('--device', default='cpu')
     e.set_defaults(func=_eval)
+    t = sub.add_parser('train', help='train a preset (and evaluate it), as nbs/jobs/train.ipynb does')
+    t.add_argument('--preset', required=True, help='see `t2i presets`')
+    t.add_argument('--run-dir', default=None, help='run folder (default: runs/train/PRESET); an existing run is resumed')
+    t.add_argument('--data', default=None, help='dataset folder (default for shapes: the shared cache)')
+    t.add_argument('--steps', type=int, default=None); t.add_argument('--batch-size', type=int, default=None)
+    t.add_argument('--seed', type=int, default=None); t.add_argument('--device', default='auto')
+    t.add_argument('--resume', default='auto', help="auto (newest checkpoint of the run), none (refuse an existing run), or a file")
+    t.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='override config fields, model.<key> for model settings')
+    t.add_argument('--eval-samples', type=int, default=1000, help='test captions to generate and evaluate at the end (0: skip)')
+    t.add_argument('--metrics', default='fid,kid,is,ms_ssim,semantic')
+    t.add_argument('--no-progress', action='store_true')
+    t.set_defaults(func=_train)
+    sub.add_parser('presets', help='list the training presets').set_defaults(func=_presets)
     return p
 
 def main(argv=None) -> int:

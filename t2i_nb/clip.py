@@ -17,16 +17,17 @@ from torch import nn
 import open_clip
 from open_clip.transformer import text_global_pool
 
-from .core import DataError, MissingFileError, T2IError, atomic_write, project_root, runs_dir, seed_everything
+from .core import DataError, MissingFileError, T2IError, atomic_write, project_root, runs_dir, seed_everything, to_float
+from .data.shapes import load_split, shapes_cache
+from .eval.metrics import r_precision
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'MINI_CLIP', 'MINI_CLIP_NAME', 'MINI_CLIP_CFG', 'CKPT_FORMAT', 'COLOUR_WORDS',
            'SHAPE_WORDS', 'SIZE_WORDS', 'RELATION_FLIP', 'PROBE_KINDS', 'encode_text_tokens', 'clip_preprocess',
            'ClipBundle', 'bundle_from_model', 'create_clip_model', 'register_clip_config', 'pretrained_cache_paths',
            'find_cached_pretrained', 'missing_weights_error', 'mini_clip_path', 'save_clip_checkpoint', 'load_clip',
-           'shapes_cache', 'load_shapes_split', 'to_float', 'r_precision', 'make_foil', 'make_probes', 'evaluate_clip',
-           'metrics_table', 'MiniClipTrainConfig', 'cosine_lr', 'tokenize_captions', 'NegClipLoss', 'fit_clip',
-           'train_mini_clip']
+           'retrieval', 'make_foil', 'make_probes', 'evaluate_clip', 'metrics_table', 'MiniClipTrainConfig',
+           'cosine_lr', 'tokenize_captions', 'NegClipLoss', 'fit_clip', 'train_mini_clip']
 
 # %% ../nbs/10_clip.ipynb #1477d292
 def _trimmable(model) -> bool:
@@ -374,48 +375,17 @@ def load_clip(name: str | None = 'ViT-B-32', pretrained: str | os.PathLike | Non
     if frozen: model.eval().requires_grad_(False)
     return bundle_from_model(model, name, None if pretrained is None else str(pretrained), mean, std, meta)
 
-# %% ../nbs/10_clip.ipynb #fccc3111
-def shapes_cache(n_images: int = 10_000, size: int = 64, seed: int = 0) -> Path:
-    "The shapes dataset the mini-CLIP is trained on, under `runs/cache/shapes<size>` (generated once, ~20 s)."
-    from t2i_nb.data.shapes import make_shapes
-    return make_shapes(runs_dir('cache')/f'shapes{size}', n_images, size, seed)
-
-def load_shapes_split(root, split: str = 'train', limit: int | None = None) -> dict:
-    "One split of a shapes dataset in memory: keys, uint8 images (N,H,W,3), lists of captions, ground truth."
-    from PIL import Image
-    root = Path(root)
-    fn = root/split/'filenames.txt'
-    if not fn.exists():
-        raise MissingFileError(fn, f"shapes '{split}' split list",
-                               f'Generate the dataset first: t2i data shapes --out {root}')
-    keys = fn.read_text().split()[:limit]
-    if not keys: raise DataError(f"'{fn}' lists no images")
-    imgs = np.stack([np.asarray(Image.open(root/'images'/f'{k}.png').convert('RGB')) for k in keys])
-    caps = [(root/'text'/f'{k}.txt').read_text().splitlines() for k in keys]
-    truth = [json.loads((root/'images'/f'{k}.json').read_text()) for k in keys]
-    return dict(keys=keys, images=torch.from_numpy(imgs), captions=caps, truth=truth)
-
-def to_float(images: torch.Tensor) -> torch.Tensor:
-    "uint8 (N,H,W,3) → float (N,3,H,W) in [-1, 1], the generator convention."
-    return images.permute(0, 3, 1, 2).float().div(127.5).sub(1)
-
 # %% ../nbs/10_clip.ipynb #2825b00c
-def r_precision(img_f: torch.Tensor, txt_f: torch.Tensor, n_candidates: int = 100, folds: int = 10, seed: int = 0) -> dict:
-    """Top-1 retrieval among `n_candidates` (1 true + the rest from other images), both directions.
-    `img_f`: (N, D) features, `txt_f`: (N, K, D), K captions per image (one drawn per image and fold)."""
+def retrieval(img_f: torch.Tensor, txt_f: torch.Tensor, n_candidates: int = 100, folds: int = 10, seed: int = 0) -> dict:
+    """R-precision both ways: `img_f` (N, D) features, `txt_f` (N, K, D), K captions per image, one drawn per
+    image and fold. Returns {'image→caption': (mean, std), 'caption→image': (mean, std)} over the folds."""
     N, K = txt_f.shape[:2]
-    if N < n_candidates: raise DataError(f'R-precision needs at least {n_candidates} images, got {N}')
     rng = np.random.default_rng(seed)
     i2t, t2i = [], []
-    for _ in range(folds):
+    for f in range(folds):
         T = txt_f[torch.arange(N), torch.from_numpy(rng.integers(K, size=N))]          # one caption per image
-        neg = np.argsort(rng.random((N, N - 1)), axis=1)[:, :n_candidates - 1]         # distinct others
-        neg = torch.from_numpy(neg + (neg >= np.arange(N)[:, None]))                    # skip the image itself
-        s_true = (img_f * T).sum(-1)
-        s_i2t = torch.einsum('nd,nkd->nk', img_f, T[neg])                              # image vs others' captions
-        s_t2i = torch.einsum('nd,nkd->nk', T, img_f[neg])                              # caption vs other images
-        i2t.append((s_true[:, None] > s_i2t).all(1).float().mean().item())
-        t2i.append((s_true[:, None] > s_t2i).all(1).float().mean().item())
+        i2t.append(r_precision(img_f, T, n_candidates=n_candidates, folds=1, seed=seed + f)['r_precision'])
+        t2i.append(r_precision(T, img_f, n_candidates=n_candidates, folds=1, seed=seed + f)['r_precision'])
     return {'image→caption': (float(np.mean(i2t)), float(np.std(i2t))),
             'caption→image': (float(np.mean(t2i)), float(np.std(t2i)))}
 
@@ -476,7 +446,7 @@ def evaluate_clip(bundle: ClipBundle, data: dict, folds: int = 10, seed: int = 0
     img_f = bundle.encode_images(to_float(data['images']), batch_size=batch_size)
     caps = data['captions']; K = min(len(c) for c in caps)
     txt_f = bundle.encode_texts([c for cs in caps for c in cs[:K]]).view(len(caps), K, -1)
-    out = {k: dict(mean=m, std=s) for k, (m, s) in r_precision(img_f, txt_f, folds=folds, seed=seed).items()}
+    out = {k: dict(mean=m, std=s) for k, (m, s) in retrieval(img_f, txt_f, folds=folds, seed=seed).items()}
     probes = make_probes(caps, data['truth'], seed)
     f_true = bundle.encode_texts([p[2] for p in probes]); f_foil = bundle.encode_texts([p[3] for p in probes])
     idx = torch.tensor([p[0] for p in probes])
@@ -615,7 +585,7 @@ def train_mini_clip(out=None, force: bool = False, tc: MiniClipTrainConfig | Non
     t_start, load_start = time.time(), os.getloadavg()[0]
     root = Path(data_root) if data_root else shapes_cache()
     ds = json.loads((root/'dataset.json').read_text())
-    train = load_shapes_split(root, 'train')
+    train = load_split(root, 'train')
     seed_everything(tc.seed)                       # the initial weights are part of the recipe
     model = create_clip_model(name)
     t_data = time.time() - t_start
@@ -624,7 +594,7 @@ def train_mini_clip(out=None, force: bool = False, tc: MiniClipTrainConfig | Non
     t_train = time.time() - t_start
     model.eval().requires_grad_(False)
     bundle = bundle_from_model(model, name, str(out))
-    metrics = evaluate_clip(bundle, load_shapes_split(root, 'test'), seed=tc.seed)
+    metrics = evaluate_clip(bundle, load_split(root, 'test'), seed=tc.seed)
     meta = dict(dataset=dict(name='shapes', n_images=ds['n_images'], size=ds['size'], seed=ds['seed'],
                              train_images=len(train['keys']), eval_split='test'),
                 train=dict(vars(tc)), history=[list(r) for r in hist], data_seconds=round(t_data, 1),

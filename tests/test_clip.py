@@ -4,10 +4,10 @@ import os, time
 import pytest
 import torch
 
-from t2i_nb.clip import (MINI_CLIP, MINI_CLIP_NAME, MiniClipTrainConfig, fit_clip, load_clip, load_shapes_split,
-                         make_foil, mini_clip_path, register_clip_config, save_clip_checkpoint, to_float)
-from t2i_nb.core import DataError, MissingFileError
-from t2i_nb.data.shapes import make_shapes
+from t2i_nb.clip import (MINI_CLIP, MINI_CLIP_NAME, MiniClipTrainConfig, fit_clip, load_clip,
+                         make_foil, mini_clip_path, register_clip_config, save_clip_checkpoint)
+from t2i_nb.core import DataError, MissingFileError, to_float
+from t2i_nb.data.shapes import load_split, make_shapes
 
 TINY = 't2i-test-tiny-clip'
 TINY_CFG = dict(embed_dim=32, quick_gelu=False,
@@ -54,7 +54,7 @@ def test_mini_clip_prefers_the_true_caption(shapes_tiny):
     assert path.is_file() and path.stat().st_size < 15 * 2**20
     clip = load_clip(pretrained=MINI_CLIP)
     assert clip.name == MINI_CLIP_NAME and clip.meta['metrics']['image→caption']['mean'] > 0.7
-    data = load_shapes_split(shapes_tiny, 'train', limit=16)
+    data = load_split(shapes_tiny, 'train', limit=16)
     with torch.no_grad():
         S = clip.similarity(to_float(data['images']), [c[0] for c in data['captions']])
     assert (S.argmax(1) == torch.arange(16)).float().mean() >= 0.75, S.argmax(1)
@@ -91,7 +91,7 @@ def test_a_few_training_steps_reduce_the_loss(shapes_tiny):
     register_clip_config(TINY, TINY_CFG)
     torch.manual_seed(0)
     model = load_clip(TINY, pretrained=None, frozen=False).model
-    data = load_shapes_split(shapes_tiny, 'train')
+    data = load_split(shapes_tiny, 'train')
     before = model.token_embedding.weight.detach().clone()
     hist = fit_clip(model, data, MiniClipTrainConfig(steps=30, batch_size=16, lr=2e-3, warmup=3, log_every=5))
     assert hist[-1][1] < 0.9 * hist[0][1], hist
@@ -103,7 +103,7 @@ def test_a_few_training_steps_reduce_the_loss(shapes_tiny):
 def test_hard_negative_training_runs(shapes_tiny):
     register_clip_config(TINY, TINY_CFG)
     model = load_clip(TINY, pretrained=None, frozen=False).model
-    data = load_shapes_split(shapes_tiny, 'train')
+    data = load_split(shapes_tiny, 'train')
     hist = fit_clip(model, data, MiniClipTrainConfig(steps=4, batch_size=16, hard_negatives=0.5, log_every=2))
     assert len(hist) == 2 and all(h[1] > 0 for h in hist)
 

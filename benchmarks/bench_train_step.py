@@ -1,0 +1,63 @@
+"""Time one training step of a preset on synthetic data of the preset's shapes, and print a table.
+
+    python benchmarks/bench_train_step.py --presets hdgan-cub-256 hdgan-shapes --batch-size 16 --device cpu
+
+The data are random uint8 images at the preset's load/image size and random caption embeddings of its width, so
+the timing covers exactly the recipe's `train_step` (forward, backward and optimiser steps of G and D) plus the
+batch assembly, not disk I/O. The first `--warmup` steps are not timed."""
+import argparse, os, platform, resource, time
+
+import torch
+
+from t2i_nb.train import RECIPES, TextImageData, autocast, make_config, parse_overrides
+
+
+def bench(preset, batch_size, device, steps, warmup, amp, overrides):
+    cfg = make_config(preset, {**parse_overrides(overrides), 'batch_size': batch_size, 'amp': amp})
+    dev = torch.device(device)
+    size = cfg.load_size or cfg.image_size
+    n = max(2 * batch_size, 32)
+    g = torch.Generator().manual_seed(0)
+    data = TextImageData(torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=g),
+                         torch.randn(n, 10, cfg.model_cfg['emb_dim'], generator=g), [['x'] * 10] * n)
+    recipe = RECIPES[cfg.model](cfg, dev); recipe.build_optimizers()
+    if amp == 'fp16': recipe.scaler = torch.amp.GradScaler('cuda')
+    times = []
+    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+    for s in range(warmup + steps):
+        b = data.batch(s, batch_size, 0, recipe.noise, cfg.num_emb, cfg.image_size, cfg.flip, device=dev)
+        if dev.type == 'cuda': torch.cuda.synchronize()
+        t = time.perf_counter()
+        with autocast(dev, amp): recipe.train_step(b, s)
+        if dev.type == 'cuda': torch.cuda.synchronize()
+        if s >= warmup: times.append(time.perf_counter() - t)
+    mem = (torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda'
+           else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
+    params = {k: sum(p.numel() for p in m.parameters()) / 1e6 for k, m in recipe.models.items()}
+    return dict(preset=preset, device=str(dev), amp=amp, batch=batch_size, image=cfg.image_size,
+                sec=sum(times) / len(times), best=min(times), mem=mem, params=params)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--presets', nargs='+', default=['hdgan-shapes', 'hdgan-cub-256'])
+    p.add_argument('--batch-size', type=int, default=16)
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--amp', nargs='+', default=['none'], help='none / bf16 / fp16, one row each')
+    p.add_argument('--steps', type=int, default=3); p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--set', nargs='*', default=[])
+    a = p.parse_args()
+    print(f'torch {torch.__version__}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
+          f'{torch.get_num_threads()} threads' + (f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ''))
+    print(f"| preset | device | amp | batch | image | s/step (mean of {a.steps}) | best | peak mem (GiB) | params G / D (M) |")
+    print('|---|---|---|---|---|---|---|---|---|')
+    for preset in a.presets:
+        for amp in a.amp:
+            r = bench(preset, a.batch_size, a.device, a.steps, a.warmup, amp, a.set)
+            pr = ' / '.join(f'{v:.1f}' for v in r['params'].values())
+            print(f"| {r['preset']} | {r['device']} | {r['amp']} | {r['batch']} | {r['image']}² | {r['sec']:.3f} | "
+                  f"{r['best']:.3f} | {r['mem']:.2f} | {pr} |", flush=True)
+
+
+if __name__ == '__main__':
+    main()
