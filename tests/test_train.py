@@ -107,3 +107,30 @@ def test_cli_refuses_other_preset_and_changed_settings(tmp_path, shapes_small):
     assert r.returncode == 2 and 'already holds checkpoints' in r.stderr
     r = run_cli('train', '--preset', 'hdgan-cub-256', '--run-dir', tmp_path/'cub', check=False)
     assert r.returncode == 2 and 'data_root' in r.stderr
+
+
+def test_paper_preset_reads_cub_layout(tmp_path):
+    "hdgan-cub-256's data path (StackGAN embeddings, class ids, crop + flip) on a tiny CUB fixture, scaled down."
+    from t2i_nb.data.fixtures import make_cub
+    root = make_cub(tmp_path/'birds', n_classes=3, per_class=4)
+    run_cli('train', '--preset', 'hdgan-cub-256', '--run-dir', tmp_path/'run', '--data', root, '--steps', 2,
+            '--batch-size', 4, '--eval-samples', 0, '--no-progress', '--set', 'image_size=64', 'load_size=76',
+            'model.scales=[16, 32, 64]', 'model.R={"16": 1, "32": 3, "64": 5}', *FAST[2:])
+    cfg = json.loads((tmp_path/'run'/'config.json').read_text())
+    assert cfg['text_encoder'] == 'char-cnn-rnn' and cfg['num_emb'] == 4 and cfg['flip'] is True
+    from t2i_nb.train import load_data, make_config
+    d = load_data(make_config('hdgan-cub-256', {'data_root': str(root), 'image_size': 64, 'load_size': 76}))
+    assert d.images.shape[-2:] == (76, 76) and d.embeddings.shape[1:] == (10, 1024) and d.class_ids is not None
+    b = d.batch(0, 4, image_size=64, flip=True)
+    assert b['image'].shape == (4, 3, 64, 64)
+    assert (d.class_ids[b['wrong_index']] != d.class_ids[b['index']]).all()      # mismatches from other classes
+
+
+def test_bf16_autocast_step_on_cpu(tmp_path, shapes_small):
+    run = tmp_path/'bf16'
+    subprocess.run(train_cmd(run, shapes_small, 'amp=bf16', steps=2), check=True, cwd=ROOT, capture_output=True)
+    log = [json.loads(l) for l in (run/'log.jsonl').read_text().splitlines()]
+    assert len(log) == 2 and all(torch.isfinite(torch.tensor(r['g_loss'])) for r in log)
+    r = run_cli('train', '--preset', 'hdgan-shapes', '--run-dir', tmp_path/'fp16', '--data', shapes_small, '--device', 'cpu',
+                '--steps', 1, '--eval-samples', 0, '--set', 'amp=fp16', *FAST, check=False)
+    assert r.returncode == 2 and 'amp=fp16 needs a CUDA device' in r.stderr
