@@ -27,7 +27,7 @@ __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'MINI_CLIP', 'MINI_CLIP_NAME', 'MINI_CLI
            'ClipBundle', 'bundle_from_model', 'create_clip_model', 'register_clip_config', 'pretrained_cache_paths',
            'find_cached_pretrained', 'missing_weights_error', 'mini_clip_path', 'save_clip_checkpoint', 'load_clip',
            'retrieval', 'make_foil', 'make_probes', 'evaluate_clip', 'metrics_table', 'MiniClipTrainConfig',
-           'cosine_lr', 'tokenize_captions', 'NegClipLoss', 'fit_clip', 'train_mini_clip']
+           'cosine_lr', 'tokenize_captions', 'NegClipLoss', 'fit_clip', 'train_mini_clip', 'visual_layers']
 
 # %% ../nbs/10_clip.ipynb #1477d292
 def _trimmable(model) -> bool:
@@ -604,3 +604,16 @@ def train_mini_clip(out=None, force: bool = False, tc: MiniClipTrainConfig | Non
     save_clip_checkpoint(model, out, name, cfg, meta)
     if verbose: print(f'{t_train:.0f} s (data {t_data:.0f} s) → {out} ({out.stat().st_size / 2**20:.1f} MiB)')
     return load_clip(name, pretrained=str(out))
+
+# %% ../nbs/10_clip.ipynb #8defd470
+def visual_layers(bundle: ClipBundle, x: torch.Tensor, layers, preprocess: bool = True) -> tuple[list, torch.Tensor]:
+    """Patch-token maps (B, width, g, g) of the ViT blocks `layers` (0-based) and the projected image embedding;
+    `x` in [-1, 1], or already CLIP's input with `preprocess=False`."""
+    vis = bundle.model.visual
+    if not hasattr(vis, 'forward_intermediates') or not hasattr(vis, 'transformer'):
+        raise T2IError(f'{bundle.name}: intermediate layers need a ViT image tower (open_clip VisionTransformer)')
+    n = len(vis.transformer.resblocks)
+    bad = [l for l in layers if not 0 <= l < n]
+    if bad: raise T2IError(f'{bundle.name} has {n} vision blocks (0..{n - 1}); cannot tap {bad}')
+    out = vis.forward_intermediates(bundle.preprocess(x) if preprocess else x, indices=list(layers), output_fmt='NCHW')
+    return out['image_intermediates'], out['image_features']

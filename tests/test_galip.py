@@ -1,0 +1,58 @@
+"""GALIP's checkpoint converter on a state dict with the official key names and shapes (recorded from
+tobran/GALIP's own modules, see fixtures/galip_official_keys.json), without the official code."""
+import json
+from pathlib import Path
+
+import open_clip
+import pytest
+import torch
+
+from t2i_nb.core import T2IError
+from t2i_nb.galip import GALIPDisc, NetG, load_official
+
+KEYS = json.loads((Path(__file__).parent/'fixtures'/'galip_official_keys.json').read_text())
+
+
+def official_state(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    rnd = lambda shape: torch.randn(*shape, generator=g)
+    netG = {k: rnd(s) for k, s in KEYS['netG'].items()}
+    netG.update({k: torch.zeros(1) for k in KEYS['netG_frozen_clip_keys']})      # dropped: CLIP comes from CLIP
+    return {'model': {'netG': netG, 'netD': {k: rnd(s) for k, s in KEYS['netD'].items()},
+                      'netC': {k: rnd(s) for k, s in KEYS['netC'].items()}}, 'epoch': 1}
+
+
+@pytest.fixture(scope='module')
+def modules():
+    vis = open_clip.create_model('ViT-B-32', pretrained=None).visual
+    return NetG(vis, 64, 100, 512, 256), GALIPDisc(768, 3, 512, 512)
+
+
+def test_converter_maps_every_official_weight(modules):
+    G, D = modules
+    st = official_state()
+    report = load_official(G, D, st)
+    g_own, d_own = G.state_dict(), D.state_dict()
+    for k, v in st['model']['netG'].items():
+        if 'CLIP_ViT' in k: continue
+        assert torch.equal(g_own[k.removeprefix('module.')], v), k
+    for part, prefix in (('netD', 'netD.'), ('netC', 'netC.')):
+        for k, v in st['model'][part].items():
+            if prefix + k in d_own: assert torch.equal(d_own[prefix + k], v), k
+            else: assert prefix + k in report['dropped_unused_conv_s'], k
+    assert len(report['dropped_unused_conv_s']) == 4                    # the two unused 1×1 shortcuts
+    trainable = {k for k, p in G.named_parameters() if p.requires_grad}
+    assert trainable == {k.removeprefix('module.') for k in KEYS['netG']}  # nothing of ours is left unloaded
+
+
+def test_converter_refuses_what_does_not_fit(modules, tmp_path):
+    G, D = modules
+    st = official_state()
+    st['model']['netC']['joint_conv.0.weight'] = torch.zeros(128, 1000, 4, 4)   # e.g. another CLIP width
+    with pytest.raises(T2IError, match='does not fit'):
+        load_official(G, D, st)
+    with pytest.raises(T2IError, match='not a GALIP checkpoint'):
+        load_official(G, D, {'model': {'netG': {}}})
+    f = tmp_path/'state_epoch_001.pth'; torch.save(official_state(1), f)
+    load_official(G, D, f)                                                # from a file, weights_only
+    assert torch.equal(G.state_dict()['fc_code.weight'], official_state(1)['model']['netG']['module.fc_code.weight'])
