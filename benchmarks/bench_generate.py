@@ -1,0 +1,52 @@
+"""Images per second at inference (generator forward only, no grad, eval mode), and print a table.
+
+    python benchmarks/bench_generate.py --presets galip-shapes galip-cub ratlip-shapes hdgan-shapes --device cpu
+
+Paper presets that need pretrained CLIP weights are built with random CLIP weights of the same architecture
+(`model.clip_pretrained=null`): speed does not depend on the weights' values."""
+import argparse, os, platform, time
+
+import torch
+
+from t2i_nb.train import RECIPES, make_config
+
+
+def bench(preset, batch, device, reps):
+    over = {'model.clip_pretrained': None} if preset.split('-')[0] in ('galip', 'ratlip') and not preset.endswith('shapes') else {}
+    cfg = make_config(preset, over)
+    dev = torch.device(device)
+    r = RECIPES[cfg.model](cfg, dev)
+    G = r.G.eval()
+    emb_dim = r.clip.embed_dim if hasattr(r, 'clip') else cfg.model_cfg['emb_dim']
+    emb = torch.randn(batch, emb_dim, device=dev)
+    noise = {k: torch.randn(batch, *s, device=dev) for k, s in r.noise.items()}
+    with torch.no_grad():
+        r.generate(emb, noise, G)                               # warm-up
+        if dev.type == 'cuda': torch.cuda.synchronize()
+        t = time.perf_counter()
+        for _ in range(reps): out = r.generate(emb, noise, G)
+        if dev.type == 'cuda': torch.cuda.synchronize()
+    dt = (time.perf_counter() - t) / reps
+    out = out[-1] if isinstance(out, (list, tuple)) else out
+    return dict(preset=preset, batch=batch, size=out.shape[-1], sec=dt, ips=batch / dt)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--presets', nargs='+', default=['hdgan-shapes', 'galip-shapes', 'ratlip-shapes', 'galip-cub'])
+    p.add_argument('--batch-sizes', nargs='+', type=int, default=[1, 16])
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--reps', type=int, default=3)
+    a = p.parse_args()
+    print(f'torch {torch.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads'
+          + (f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ''))
+    print(f'| preset | device | batch | image | s/batch (mean of {a.reps}) | images/s |')
+    print('|---|---|---:|---:|---:|---:|')
+    for preset in a.presets:
+        for b in a.batch_sizes:
+            r = bench(preset, b, a.device, a.reps)
+            print(f"| {r['preset']} | {a.device} | {r['batch']} | {r['size']}² | {r['sec']:.3f} | {r['ips']:.1f} |", flush=True)
+
+
+if __name__ == '__main__':
+    main()
