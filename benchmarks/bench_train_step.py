@@ -4,7 +4,8 @@
 
 The data are random uint8 images at the preset's load/image size and random caption embeddings of its width, so
 the timing covers exactly the recipe's `train_step` (forward, backward and optimiser steps of G and D) plus the
-batch assembly, not disk I/O. The first `--warmup` steps are not timed."""
+batch assembly, not disk I/O. The first `--warmup` steps are not timed. GALIP/RATLIP paper presets are built with random CLIP weights of the same
+architecture (speed does not depend on the weights' values)."""
 import argparse, os, platform, resource, time
 
 import torch
@@ -13,14 +14,16 @@ from t2i_nb.train import RECIPES, TextImageData, autocast, make_config, parse_ov
 
 
 def bench(preset, batch_size, device, steps, warmup, amp, overrides):
-    cfg = make_config(preset, {**parse_overrides(overrides), 'batch_size': batch_size, 'amp': amp})
+    over = {'model.clip_pretrained': None} if preset.split('-')[0] in ('galip', 'ratlip') and not preset.endswith('shapes') else {}
+    cfg = make_config(preset, {**over, **parse_overrides(overrides), 'batch_size': batch_size, 'amp': amp})
     dev = torch.device(device)
     size = cfg.load_size or cfg.image_size
     n = max(2 * batch_size, 32)
     g = torch.Generator().manual_seed(0)
-    data = TextImageData(torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=g),
-                         torch.randn(n, 10, cfg.model_cfg['emb_dim'], generator=g), [['x'] * 10] * n)
     recipe = RECIPES[cfg.model](cfg, dev); recipe.build_optimizers()
+    emb_dim = recipe.clip.embed_dim if hasattr(recipe, 'clip') else cfg.model_cfg['emb_dim']
+    data = TextImageData(torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=g),
+                         torch.randn(n, 10, emb_dim, generator=g), [['x'] * 10] * n)
     if amp == 'fp16': recipe.scaler = torch.amp.GradScaler('cuda')
     times = []
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
@@ -33,7 +36,7 @@ def bench(preset, batch_size, device, steps, warmup, amp, overrides):
         if s >= warmup: times.append(time.perf_counter() - t)
     mem = (torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda'
            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
-    params = {k: sum(p.numel() for p in m.parameters()) / 1e6 for k, m in recipe.models.items()}
+    params = {k: sum(p.numel() for p in m.parameters() if p.requires_grad) / 1e6 for k, m in recipe.models.items()}
     return dict(preset=preset, device=str(dev), amp=amp, batch=batch_size, image=cfg.image_size,
                 sec=sum(times) / len(times), best=min(times), mem=mem, params=params)
 
@@ -49,7 +52,7 @@ def main():
     a = p.parse_args()
     print(f'torch {torch.__version__}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
           f'{torch.get_num_threads()} threads' + (f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ''))
-    print(f"| preset | device | amp | batch | image | s/step (mean of {a.steps}) | best | peak mem (GiB) | params G / D (M) |")
+    print(f"| preset | device | amp | batch | image | s/step (mean of {a.steps}) | best | peak mem (GiB) | trainable params G / D (M) |")
     print('|---|---|---|---|---|---|---|---|---|')
     for preset in a.presets:
         for amp in a.amp:

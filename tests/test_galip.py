@@ -56,3 +56,16 @@ def test_converter_refuses_what_does_not_fit(modules, tmp_path):
     f = tmp_path/'state_epoch_001.pth'; torch.save(official_state(1), f)
     load_official(G, D, f)                                                # from a file, weights_only
     assert torch.equal(G.state_dict()['fc_code.weight'], official_state(1)['model']['netG']['module.fc_code.weight'])
+
+
+@pytest.mark.parametrize('preset', ['galip-shapes', 'ratlip-shapes'])
+def test_train_job_runs_galip_and_ratlip(preset, tmp_path, shapes_small):
+    from test_jobs import papermill
+    run = tmp_path/preset; run.mkdir()
+    papermill('train.ipynb', run/'train.ipynb', ('preset', preset), ('data_root', shapes_small), ('run_dir', run),
+              ('steps', 2), ('batch_size', 8), ('eval_samples', 100), ('metrics', 'fid,clip_score,semantic'))
+    m = json.loads((run/'metrics.json').read_text())
+    assert m['preset'] == preset and m['step'] == 2 and m['n_samples'] == 100
+    assert -1 <= m['clip_score'] <= 1 and isinstance(m['fid'], float) and 'semantic_colour' in m
+    log = [json.loads(l) for l in (run/'log.jsonl').read_text().splitlines()]
+    assert {'ma_gp', 'clip_sim', 'd_mismatch'} <= set(log[-1])
