@@ -18,7 +18,7 @@ from .train import Recipe, register_preset, register_recipe
 # %% auto #0
 __all__ = ['HDGAN_256_WIDTHS', 'HDGAN_ABLATIONS', 'CondAugment', 'kl_loss', 'conv3x3', 'ResBlock', 'stretch', 'to_rgb',
            'HDGenerator', 'init_weights', 'down', 'ScaleDiscriminator', 'HDDiscriminators', 'hdgan_d_loss',
-           'hdgan_g_loss', 'HDGANRecipe', 'interpolate', 'noise_grid', 'run_ablation']
+           'hdgan_g_loss', 'HDGANRecipe', 'interpolate', 'noise_grid']
 
 # %% ../nbs/20_hdgan.ipynb #81585d84
 class CondAugment(nn.Module):
@@ -227,28 +227,10 @@ def noise_grid(recipe, G, emb, n: int = 4, seed: int = 0):
     return recipe.generate(emb[None].expand(n * n, -1), noise, G)[-1].view(n, n, 3, *recipe.G.side_outputs[-1:] * 2)
 
 # %% ../nbs/20_hdgan.ipynb #e21c69ee
-HDGAN_ABLATIONS = {
-    '64 only':          {'model.scales': [64]},
-    '32+64':            {'model.scales': [32, 64]},
-    '16+64':            {'model.scales': [16, 64]},
-    '16+32+64':         {'model.scales': [16, 32, 64]},
-    '16+32+64, no local': {'model.scales': [16, 32, 64], 'model.local': False},
+HDGAN_ABLATIONS = {             # name: (preset, overrides), as `run_sweep` takes them
+    '64 only':            ('hdgan-shapes', {'model.scales': [64]}),
+    '32+64':              ('hdgan-shapes', {'model.scales': [32, 64]}),
+    '16+64':              ('hdgan-shapes', {'model.scales': [16, 64]}),
+    '16+32+64':           ('hdgan-shapes', {'model.scales': [16, 32, 64]}),
+    '16+32+64, no local': ('hdgan-shapes', {'model.scales': [16, 32, 64], 'model.local': False}),
 }
-
-def run_ablation(out_dir='runs/hdgan-ablation', steps: int = 800, eval_samples: int = 500, seed: int = 0,
-                 variants: dict | None = None, csv=None):
-    "Train and evaluate each variant of hdgan-shapes with the same budget and seed; returns (and writes) a table."
-    import pandas as pd
-    from t2i_nb.train import resolve_path, run_job
-    out, rows = resolve_path(out_dir), []
-    for name, over in (variants or HDGAN_ABLATIONS).items():
-        tag = name.replace('+', '_').replace(', ', '-').replace(' ', '_')
-        s = run_job('hdgan-shapes', out/tag, steps=steps, seed=seed, overrides=over, eval_samples=eval_samples,
-                    metrics='fid,is,ms_ssim,semantic', progress=False)
-        m = s['metrics']
-        rows.append(dict(variant=name, steps=steps, seed=seed, seconds=round(s['seconds'], 1), fid=m['fid'], IS=m['is_mean'],
-                         ms_ssim=m['ms_ssim'], colour=m['semantic_colour'], shape=m['semantic_shape'],
-                         all_correct=m['semantic_all_correct']))
-    df = pd.DataFrame(rows)
-    df.to_csv(resolve_path(csv) if csv else out/'ablation.csv', index=False)
-    return df

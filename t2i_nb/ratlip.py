@@ -15,7 +15,7 @@ from .train import register_preset, register_recipe
 
 # %% auto #0
 __all__ = ['RATLIP_TABLE3', 'RATLIP_TABLE2', 'RATState', 'RATAffine', 'RATFuse', 'channel_shuffle', 'ShuffleAttention', 'SAConv',
-           'RATBlock', 'RATAdapter', 'RATNetG', 'RATLIPRecipe', 'run_miniature']
+           'RATBlock', 'RATAdapter', 'RATNetG', 'RATLIPRecipe']
 
 # %% ../nbs/31_ratlip.ipynb #d0886f16
 class RATState(nn.Module):
@@ -148,23 +148,3 @@ register_preset('ratlip-shapes', **_ratlip(PRESETS['galip-shapes']))       # gal
 RATLIP_TABLE3 = {'GALIP': ('galip-shapes', {}), 'RAT, no SA': ('ratlip-shapes', {'model.attention': False}),
                  'RATLIP (RAT + SA)': ('ratlip-shapes', {})}
 RATLIP_TABLE2 = {f'h={h}': ('ratlip-shapes', {'model.rnn_hidden': h}) for h in (0, 4, 8, 16, 32, 64, 128)}
-
-def run_miniature(variants: dict, out_dir='runs/ratlip-miniature', steps: int = 400, eval_samples: int = 500,
-                  seed: int = 0, csv=None):
-    "Train and evaluate each (preset, overrides) variant with the same budget and seed; returns (and writes) a table."
-    import pandas as pd
-    from t2i_nb.train import RECIPES, make_config, resolve_path, run_job
-    out, rows = resolve_path(out_dir), []
-    for name, (preset, over) in variants.items():
-        tag = ''.join(ch if ch.isalnum() else '_' for ch in name)
-        cfg = make_config(preset, {**over, 'steps': steps, 'seed': seed})
-        G = RECIPES[cfg.model](cfg).G
-        s = run_job(preset, out/tag, steps=steps, seed=seed, overrides=over, eval_samples=eval_samples,
-                    metrics='fid,clip_score,semantic', progress=False)
-        m = s['metrics']
-        rows.append(dict(variant=name, steps=steps, seed=seed, G_params_M=sum(p.numel() for p in G.parameters() if p.requires_grad) / 1e6,
-                         clip_score=m['clip_score'], fid=m['fid'], colour=m['semantic_colour'], shape=m['semantic_shape'],
-                         all_correct=m['semantic_all_correct'], seconds=round(s['seconds'], 1)))
-    df = pd.DataFrame(rows)
-    df.to_csv(resolve_path(csv) if csv else out/'miniature.csv', index=False)
-    return df

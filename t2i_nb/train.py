@@ -18,13 +18,13 @@ from .core import DataError, MissingFileError, T2IError, atomic_write, seed_ever
 from .losses import ls_fake, ls_real
 
 # %% auto #0
-__all__ = ['PRESETS', 'MODEL_MODULES', 'RECIPES', 'CKPT_FORMAT', 'MATHS_FIELDS', 'GEN_FORMAT', 'TrainConfig', 'register_preset',
-           'load_models', 'parse_value', 'parse_overrides', 'make_config', 'TextImageData', 'caption_embeddings',
-           'load_data', 'shapes_class_id', 'register_recipe', 'Recipe', 'DistBatchNorm', 'sync_batchnorm',
-           'setup_distributed', 'unwrap', 'EMA', 'autocast', 'checkpoint_path', 'list_checkpoints', 'save_checkpoint',
-           'load_checkpoint', 'load_state', 'total_steps', 'Trainer', 'save_grid', 'read_log', 'plot_losses', 'train',
-           'ToyG', 'ToyD', 'ToyRecipe', 'generate_for', 'evaluate_run', 'resolve_path', 'run_job', 'export_generator',
-           'load_generator']
+__all__ = ['PRESETS', 'MODEL_MODULES', 'RECIPES', 'CKPT_FORMAT', 'MATHS_FIELDS', 'GEN_FORMAT', 'SWEEP_COLUMNS', 'TrainConfig',
+           'register_preset', 'load_models', 'parse_value', 'parse_overrides', 'make_config', 'TextImageData',
+           'caption_embeddings', 'load_data', 'shapes_class_id', 'register_recipe', 'Recipe', 'DistBatchNorm',
+           'sync_batchnorm', 'setup_distributed', 'unwrap', 'EMA', 'autocast', 'checkpoint_path', 'list_checkpoints',
+           'save_checkpoint', 'load_checkpoint', 'load_state', 'total_steps', 'Trainer', 'save_grid', 'read_log',
+           'plot_losses', 'train', 'ToyG', 'ToyD', 'ToyRecipe', 'generate_for', 'evaluate_run', 'resolve_path',
+           'run_job', 'export_generator', 'load_generator', 'run_sweep']
 
 # %% ../nbs/15_train.ipynb #a259fded
 @dataclass
@@ -745,3 +745,29 @@ def load_generator(path, device='cpu') -> tuple:
     load_state(recipe.G, ck['generator'], 'generator', path)
     recipe.G.eval(); recipe.step = ck['step']
     return recipe, recipe.G
+
+# %% ../nbs/15_train.ipynb #1dfea323
+SWEEP_COLUMNS = {'fid': 'fid', 'kid_mean': 'kid', 'is_mean': 'IS', 'ms_ssim': 'ms_ssim', 'clip_score': 'clip_score',
+                 'semantic_colour': 'colour', 'semantic_shape': 'shape', 'semantic_all_correct': 'all_correct'}
+
+def run_sweep(variants: dict, out_dir, csv, steps: int, seeds=(0,), eval_samples: int = 500,
+              metrics='fid,semantic', batch_size: int | None = None):
+    "Train and evaluate each `name: (preset, overrides)` variant for each seed; one table row per run, resumable."
+    import pandas as pd
+    out, csv = resolve_path(out_dir), resolve_path(csv)
+    done = pd.read_csv(csv).to_dict('records') if csv.exists() else []
+    rows = {(str(r['variant']), int(r['seed']), int(r['steps'])): r for r in done}   # other rows stay in the file
+    load_models()
+    for name, (preset, over) in variants.items():
+        for seed in seeds:
+            if (name, seed, steps) in rows: continue
+            cfg = make_config(preset, {**over, 'steps': steps, 'seed': seed})
+            G = RECIPES[cfg.model](cfg).G
+            tag = ''.join(ch if ch.isalnum() else '_' for ch in name) + f'-s{seed}'
+            s = run_job(preset, out/tag, steps=steps, seed=seed, batch_size=batch_size, overrides=over,
+                        eval_samples=eval_samples, metrics=metrics, progress=False)
+            rows[name, seed, steps] = dict(variant=name, preset=preset, steps=steps, seed=seed,
+                G_params_M=sum(p.numel() for p in G.parameters() if p.requires_grad) / 1e6, seconds=round(s['seconds'], 1),
+                **{short: s['metrics'][k] for k, short in SWEEP_COLUMNS.items() if k in s['metrics']})
+            with atomic_write(csv, 'w') as f: pd.DataFrame(list(rows.values())).to_csv(f, index=False)
+    return pd.DataFrame([rows[n, s, steps] for n in variants for s in seeds])
