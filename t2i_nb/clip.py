@@ -114,12 +114,12 @@ class ClipBundle:
                           f'({self.context_length} tokens including start/end) and were truncated', stacklevel=2)
         return self.tokenizer(texts, context_length=self.context_length)
 
-    def encode_texts(self, texts, batch_size: int | None = 2048) -> torch.Tensor:
-        "L2-normalised text features of a list of captions (or of already tokenized ids)."
+    def encode_texts(self, texts, batch_size: int | None = 2048, normalize: bool = True) -> torch.Tensor:
+        "Text features of a list of captions (or of already tokenized ids), L2-normalised unless `normalize=False`."
         tokens = texts if torch.is_tensor(texts) else self.tokenize(texts)
         tokens = tokens.to(self.device)
         bs = batch_size or len(tokens)
-        return torch.cat([encode_text_tokens(self.model, tokens[i:i + bs]) for i in range(0, len(tokens), bs)]) \
+        return torch.cat([encode_text_tokens(self.model, tokens[i:i + bs], normalize) for i in range(0, len(tokens), bs)]) \
             if len(tokens) else torch.zeros(0, self.embed_dim, device=self.device)
 
     def similarity(self, images: torch.Tensor, texts) -> torch.Tensor:

@@ -296,7 +296,7 @@ def _galip_paper(dataset, epochs, load_size):
                 sample_every=2000, ckpt_every=2000, keep_last=3,
                 model_cfg=dict(clip_name='ViT-B-32', clip_pretrained='openai', ngf=64, nz=100,
                                prompt_layers=[1, 2, 3, 4, 5, 6, 7, 8], taps=[1, 4, 8], d_out=512, sim_w=4.0, k=2.0, p=6.0,
-                               official_clip_input=True))
+                               official_clip_input=True, text_norm=False))
 
 register_preset('galip-cub', **_galip_paper('cub', 1502, 304))
 register_preset('galip-coco', **_galip_paper('coco', 3005, 0))

@@ -180,7 +180,8 @@ def _file_digest(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 @torch.no_grad()
-def caption_embeddings(captions: list, clip=None, cache: Path | None = None, batch_size: int = 2048) -> torch.Tensor:
+def caption_embeddings(captions: list, clip=None, cache: Path | None = None, batch_size: int = 2048,
+                       normalize: bool = True) -> torch.Tensor:
     "(N, K, D) sentence features of N images' K captions with a frozen CLIP (default: mini-CLIP), cached in `cache`."
     from t2i_nb.core import file_lock
     if cache is not None and Path(cache).exists(): return torch.load(cache, weights_only=True)
@@ -191,7 +192,7 @@ def caption_embeddings(captions: list, clip=None, cache: Path | None = None, bat
             clip = load_clip(None, MINI_CLIP)
         K = min(len(c) for c in captions)
         flat = [c for cs in captions for c in cs[:K]]
-        emb = torch.cat([clip.encode_texts(flat[i:i + batch_size]) for i in range(0, len(flat), batch_size)]).cpu()
+        emb = torch.cat([clip.encode_texts(flat[i:i + batch_size], normalize=normalize) for i in range(0, len(flat), batch_size)]).cpu()
         emb = emb.view(len(captions), K, -1)
         if cache is not None:
             with atomic_write(cache) as f: torch.save(emb, f)
@@ -224,8 +225,10 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None) 
         from t2i_nb.clip import load_clip
         from t2i_nb.core import runs_dir
         name, pre = cfg.model_cfg.get('clip_name', 'ViT-B-32'), cfg.model_cfg.get('clip_pretrained', 'openai')
-        digest = hashlib.sha256(json.dumps([ds.captions[:n], name, str(pre)]).encode()).hexdigest()[:16]
-        emb = caption_embeddings(ds.captions[:n], load_clip(name, pre), runs_dir('cache', 'embeddings')/f'{cfg.dataset}-{split}-{digest}.pt')
+        norm = cfg.model_cfg.get('text_norm', True)     # GALIP's official code conditions on unnormalised features
+        digest = hashlib.sha256(json.dumps([ds.captions[:n], name, str(pre), norm]).encode()).hexdigest()[:16]
+        emb = caption_embeddings(ds.captions[:n], load_clip(name, pre), runs_dir('cache', 'embeddings')/f'{cfg.dataset}-{split}-{digest}.pt',
+                                 normalize=norm)
     else: emb = torch.as_tensor(ds.embeddings[:n]).float()
     size = cfg.load_size or cfg.image_size
     def u8(img): return torch.from_numpy(np.asarray(img.resize((size, size), 3), dtype=np.uint8).copy()).permute(2, 0, 1)  # 3: bicubic

@@ -9,7 +9,7 @@ the generator, CLIP-feature extractor and discriminator+judge outputs are compar
     git clone https://github.com/tobran/GALIP /path/to/GALIP
     python tools/galip_parity.py /path/to/GALIP            # exits 1 if any difference exceeds --tol
 
-`--keys FILE` also writes the official state dict's key names and shapes (frozen CLIP excluded) (how tests/fixtures/galip_official_keys.json
+`--keys FILE` also writes the official state dict's key names and shapes (how tests/fixtures/galip_official_keys.json
 was made).
 """
 import argparse, contextlib, importlib.util, json, sys, types
@@ -70,10 +70,17 @@ def main(argv=None):
     state = {'model': {'netG': {f'module.{k}': v for k, v in oG.state_dict().items()},
                        'netD': oD.state_dict(), 'netC': oC.state_dict()}}
     if args.keys:
-        # without the frozen CLIP's own weights: the converter takes those from the loaded CLIP, and through the
-        # (L, N, D) wrapper above their names here would not be the released checkpoints' names anyway
-        args.keys.write_text(json.dumps({p: {k: list(v.shape) for k, v in sd.items() if 'CLIP_ViT' not in k}
-                                         for p, sd in state['model'].items()}))
+        # the frozen CLIP's weights only by name (the converter takes them from the loaded CLIP), named as in the
+        # released checkpoints, whose CLIP blocks are OpenAI's (no `.blk` from the (L, N, D) wrapper above)
+        sd = state['model']
+        args.keys.write_text(json.dumps({
+            'netG': {k: list(v.shape) for k, v in sd['netG'].items() if 'CLIP_ViT' not in k},
+            'netG_frozen_clip_keys': [k.replace('.blk.', '.') for k in sd['netG'] if 'CLIP_ViT' in k],
+            'netD': {k: list(v.shape) for k, v in sd['netD'].items()},
+            'netC': {k: list(v.shape) for k, v in sd['netC'].items()},
+            'source': 'tobran/GALIP code/models/GALIP.py: NetG(64, 100, 512, 256, 3, False, CLIP ViT-B/32), '
+                      'NetD(64, 256, 3, False), NetC(64, 512, False); state_dict() key names and shapes, '
+                      'netG saved from DDP (module. prefix)'}, indent=0))
 
     G, D = T.NetG(vis, 64, 100, 512, 256).eval(), T.GALIPDisc(768, 3, 512, 512).eval()
     print('converter:', T.load_official(G, D, state))
