@@ -227,8 +227,8 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None) 
         name, pre = cfg.model_cfg.get('clip_name', 'ViT-B-32'), cfg.model_cfg.get('clip_pretrained', 'openai')
         norm = cfg.model_cfg.get('text_norm', True)     # GALIP's official code conditions on unnormalised features
         digest = hashlib.sha256(json.dumps([ds.captions[:n], name, str(pre), norm]).encode()).hexdigest()[:16]
-        emb = caption_embeddings(ds.captions[:n], load_clip(name, pre), runs_dir('cache', 'embeddings')/f'{cfg.dataset}-{split}-{digest}.pt',
-                                 normalize=norm)
+        cache = runs_dir('cache', 'embeddings')/f'{cfg.dataset}-{split}-{digest}.pt' if pre else None   # random CLIP: no cache
+        emb = caption_embeddings(ds.captions[:n], load_clip(name, pre), cache, normalize=norm)
     else: emb = torch.as_tensor(ds.embeddings[:n]).float()
     size = cfg.load_size or cfg.image_size
     def u8(img): return torch.from_numpy(np.asarray(img.resize((size, size), 3), dtype=np.uint8).copy()).permute(2, 0, 1)  # 3: bicubic

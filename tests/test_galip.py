@@ -75,7 +75,7 @@ def test_paper_presets_condition_on_unnormalised_text(tmp_path, monkeypatch):
     "galip-cub/ratlip-cub read CUB's captions through CLIP and keep the raw sentence features, as the official code."
     from t2i_nb.data.fixtures import make_cub
     from t2i_nb.train import load_data, make_config
-    monkeypatch.setenv('T2I_RUNS', str(tmp_path/'runs'))                  # the embedding cache of this test only
+    monkeypatch.setenv('T2I_RUNS', str(tmp_path/'runs'))                  # where an embedding cache would go
     root = make_cub(tmp_path/'birds', n_classes=2, per_class=2)
     small = {'data_root': str(root), 'image_size': 64, 'load_size': 76, 'model.clip_pretrained': None}
     assert make_config('galip-cub').model_cfg['text_norm'] is False and make_config('ratlip-cub').model_cfg['text_norm'] is False
@@ -86,4 +86,4 @@ def test_paper_presets_condition_on_unnormalised_text(tmp_path, monkeypatch):
     assert not torch.allclose(raw.norm(dim=-1), ones, atol=1e-2)
     torch.testing.assert_close(unit.norm(dim=-1), ones)
     torch.testing.assert_close(torch.nn.functional.normalize(raw, dim=-1), unit)
-    assert len(list((tmp_path/'runs'/'cache'/'embeddings').glob('cub-train-*.pt'))) == 2     # one cache per choice
+    assert not list((tmp_path/'runs').rglob('*.pt'))          # a random CLIP differs per load: nothing is cached
