@@ -4,20 +4,17 @@
 
 Paper presets that need pretrained CLIP weights are built with random CLIP weights of the same architecture
 (`model.clip_pretrained=null`): speed does not depend on the weights' values."""
-import argparse, os, platform, time
+import argparse, time
 
 import torch
 
-from t2i_nb.train import RECIPES, make_config
+from _common import build, machine_line
 
 
 def bench(preset, batch, device, reps):
-    over = {'model.clip_pretrained': None} if preset.split('-')[0] in ('galip', 'ratlip') and not preset.endswith('shapes') else {}
-    cfg = make_config(preset, over)
     dev = torch.device(device)
-    r = RECIPES[cfg.model](cfg, dev)
+    cfg, r, emb_dim = build(preset, device=dev)
     G = r.G.eval()
-    emb_dim = r.clip.embed_dim if hasattr(r, 'clip') else cfg.model_cfg['emb_dim']
     emb = torch.randn(batch, emb_dim, device=dev)
     noise = {k: torch.randn(batch, *s, device=dev) for k, s in r.noise.items()}
     with torch.no_grad():
@@ -38,8 +35,7 @@ def main():
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--reps', type=int, default=3)
     a = p.parse_args()
-    print(f'torch {torch.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads'
-          + (f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ''))
+    print(machine_line())
     print(f'| preset | device | batch | image | s/batch (mean of {a.reps}) | images/s |')
     print('|---|---|---:|---:|---:|---:|')
     for preset in a.presets:

@@ -6,22 +6,23 @@ The data are random uint8 images at the preset's load/image size and random capt
 the timing covers exactly the recipe's `train_step` (forward, backward and optimiser steps of G and D) plus the
 batch assembly, not disk I/O. The first `--warmup` steps are not timed. GALIP/RATLIP paper presets are built with random CLIP weights of the same
 architecture (speed does not depend on the weights' values)."""
-import argparse, os, platform, resource, time
+import argparse, resource, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 import torch
 
-from t2i_nb.train import RECIPES, TextImageData, autocast, make_config, parse_overrides
+from _common import build, machine_line
+from t2i_nb.train import TextImageData, autocast, parse_overrides
 
 
 def bench(preset, batch_size, device, steps, warmup, amp, overrides):
-    over = {'model.clip_pretrained': None} if preset.split('-')[0] in ('galip', 'ratlip') and not preset.endswith('shapes') else {}
-    cfg = make_config(preset, {**over, **parse_overrides(overrides), 'batch_size': batch_size, 'amp': amp})
     dev = torch.device(device)
+    cfg, recipe, emb_dim = build(preset, {**parse_overrides(overrides), 'batch_size': batch_size, 'amp': amp}, dev)
+    recipe.build_optimizers()
     size = cfg.load_size or cfg.image_size
     n = max(2 * batch_size, 32)
     g = torch.Generator().manual_seed(0)
-    recipe = RECIPES[cfg.model](cfg, dev); recipe.build_optimizers()
-    emb_dim = recipe.clip.embed_dim if hasattr(recipe, 'clip') else cfg.model_cfg['emb_dim']
     data = TextImageData(torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=g),
                          torch.randn(n, 10, emb_dim, generator=g), [['x'] * 10] * n)
     if amp == 'fp16': recipe.scaler = torch.amp.GradScaler('cuda')
@@ -50,13 +51,14 @@ def main():
     p.add_argument('--steps', type=int, default=3); p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--set', nargs='*', default=[])
     a = p.parse_args()
-    print(f'torch {torch.__version__}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
-          f'{torch.get_num_threads()} threads' + (f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ''))
+    print(machine_line())
     print(f"| preset | device | amp | batch | image | s/step (mean of {a.steps}) | best | peak mem (GiB) | trainable params G / D (M) |")
     print('|---|---|---|---|---|---|---|---|---|')
     for preset in a.presets:
         for amp in a.amp:
-            r = bench(preset, a.batch_size, a.device, a.steps, a.warmup, amp, a.set)
+            # a fresh process per row: on the CPU the peak memory (max RSS) is the process's, so rows would inherit
+            with ProcessPoolExecutor(1, mp_context=get_context('spawn')) as ex:
+                r = ex.submit(bench, preset, a.batch_size, a.device, a.steps, a.warmup, amp, a.set).result()
             pr = ' / '.join(f'{v:.1f}' for v in r['params'].values())
             print(f"| {r['preset']} | {r['device']} | {r['amp']} | {r['batch']} | {r['image']}² | {r['sec']:.3f} | "
                   f"{r['best']:.3f} | {r['mem']:.2f} | {pr} |", flush=True)

@@ -49,8 +49,9 @@ def _eval(a):
 # %% ../nbs/03_cli.ipynb #7a0b89cb
 def _train(a):
     from t2i_nb.train import parse_overrides, run_job
-    s = run_job(a.preset, a.run_dir or f'runs/train/{a.preset}', a.data or '', a.steps, a.batch_size, a.seed, a.device,
-                a.resume, parse_overrides(a.set), a.eval_samples, a.metrics, progress=not a.no_progress)
+    s = run_job(a.preset, a.run_dir or f'runs/train/{a.preset}', data_root=a.data or '', steps=a.steps,
+                batch_size=a.batch_size, seed=a.seed, device=a.device, resume=a.resume, overrides=parse_overrides(a.set),
+                eval_samples=a.eval_samples, metrics=a.metrics, progress=not a.no_progress)
     print(f"{a.preset}: step {s['step']} of {s['total']} ({s['steps_run']} run now, {s['seconds']:.0f} s) in {s['run_dir']}")
     for k, v in (s.get('metrics') or {}).items():
         if isinstance(v, float): print(f'{k:28s} {v:.4f}')

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .clip import ClipBundle, visual_layers
+from .clip import ClipBundle, load_clip, visual_layers
 from .core import T2IError
 from .losses import hinge_d, hinge_g, ma_gp
 from .train import Recipe, register_preset, register_recipe
@@ -203,14 +203,15 @@ def clip_features(bundle: ClipBundle, x: torch.Tensor, layers, official: bool = 
     return torch.stack(maps, 1), emb
 
 # %% ../nbs/30_galip.ipynb #2632b810
-def galip_d_loss(judge, clip_real, sent, clip_fake, wrong_sent, k: float = 2.0, p: float = 6.0) -> tuple:
+def galip_d_loss(judge, clip_real, sent, clip_fake, wrong_sent, k: float = 2.0, p: float = 6.0,
+                 scale: float = 1.0) -> tuple:
     """Hinge (real, ½ fake, ½ mismatched sentence) + MA-GP on (CLIP maps, sentence); `judge(maps, sent)` is
-    NetC(NetD(maps), sent). `clip_real` and `sent` must require grad (for MA-GP)."""
+    NetC(NetD(maps), sent). `clip_real` and `sent` must require grad (for MA-GP); `scale`: the fp16 loss scale."""
     pred_real = judge(clip_real, sent)
     pred_mis = judge(clip_real, wrong_sent.detach())
     pred_fake = judge(clip_fake.detach(), sent)
     loss, terms = hinge_d(pred_real, pred_fake, pred_mis)
-    terms['ma_gp'] = ma_gp(pred_real, (clip_real, sent), k, p)
+    terms['ma_gp'] = ma_gp(pred_real, (clip_real, sent), k, p, scale)
     return loss + terms['ma_gp'], terms
 
 def galip_g_loss(judge, clip_fake, fake_emb, sent, sim_w: float = 4.0) -> tuple:
@@ -231,21 +232,26 @@ def from_official(state: dict) -> dict:
     return dict(G=G, D=D)
 
 def load_official(G: nn.Module, D: nn.Module, state) -> dict:
-    "Load an official GALIP checkpoint (dict or path) into our NetG and GALIPDisc; returns what was dropped."
+    """Load an official GALIP checkpoint (dict or path) into our NetG and GALIPDisc; returns what was dropped.
+    All or nothing: every key and shape is checked against both modules before either is changed."""
     if not isinstance(state, dict): state = torch.load(state, map_location='cpu', weights_only=True)
     conv = from_official(state)
-    own_d = D.state_dict()
+    own_g, own_d = G.state_dict(), D.state_dict()
     unused = [k for k in conv['D'] if k not in own_d and re.search(r'\.conv_s\.(weight|bias)$', k)]
     for k in unused: conv['D'].pop(k)
     problems = []
-    r = G.load_state_dict(conv['G'], strict=False)
-    missing = [k for k in r.missing_keys if not k.startswith('mapping.CLIP_ViT.visual.')]
-    if missing or r.unexpected_keys: problems.append(f'generator: missing {missing[:5]}, unexpected {r.unexpected_keys[:5]}')
-    try: D.load_state_dict(conv['D'])
-    except RuntimeError as e: problems.append(f'discriminator: {str(e).splitlines()[1].strip()[:300]}')
+    for name, sd, own in (('generator', conv['G'], own_g), ('discriminator', conv['D'], own_d)):
+        missing = [k for k in own if k not in sd and not k.startswith('mapping.CLIP_ViT.visual.')]
+        unexpected = [k for k in sd if k not in own]
+        shapes = [f'{k} {tuple(sd[k].shape)} vs ours {tuple(own[k].shape)}' for k in sd
+                  if k in own and sd[k].shape != own[k].shape]
+        if missing or unexpected or shapes:
+            problems.append(f'{name}: missing {missing[:5]}, unexpected {unexpected[:5]}, shape mismatch {shapes[:3]}')
     if problems:
         raise T2IError('the checkpoint does not fit these modules (' + '; '.join(problems) + '): build them with the '
                        "official ViT-B/32 settings (ngf 64, nz 100, imsize 256, prompt layers 1-8, taps 1, 4, 8).")
+    G.load_state_dict(conv['G'], strict=False)                         # strict=False: the frozen CLIP is not in it
+    D.load_state_dict(conv['D'])
     return dict(dropped_unused_conv_s=unused, clip_weights_from='the loaded CLIP, not the checkpoint')
 
 # %% ../nbs/30_galip.ipynb #3724d5b4
@@ -261,7 +267,6 @@ class GALIPRecipe(Recipe):
     "GALIP: CLIP-bridged generator, CLIP-feature discriminator, hinge + MA-GP + CLIP similarity."
     def __init__(self, cfg, device='cpu'):
         super().__init__(cfg, device)
-        from t2i_nb.clip import load_clip
         mc = cfg.model_cfg
         self.clip = load_clip(mc['clip_name'], mc['clip_pretrained'], device=device)
         self.noise = {'z': (mc['nz'],)}
@@ -283,7 +288,8 @@ class GALIPRecipe(Recipe):
         fake = G(b['noise']['z'], b['emb'])
         real_f, _ = self.features(b['image'])
         fake_f, fake_emb = self.features(fake)
-        d_loss, dt = galip_d_loss(D, real_f.requires_grad_(), sent, fake_f, b['wrong_emb'], mc['k'], mc['p'])
+        d_loss, dt = galip_d_loss(D, real_f.requires_grad_(), sent, fake_f, b['wrong_emb'], mc['k'], mc['p'],
+                                scale=self.scaler.get_scale() if self.scaler is not None else 1.0)
         self.update('D', d_loss)
         g_loss, gt = galip_g_loss(D, fake_f, fake_emb, b['emb'], mc['sim_w'])
         self.update('G', g_loss)

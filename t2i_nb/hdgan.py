@@ -4,8 +4,7 @@
 
 # %% ../nbs/20_hdgan.ipynb #dd2e420d
 from __future__ import annotations
-import json, math
-from pathlib import Path
+import math
 
 import torch
 import torch.nn.functional as F
@@ -117,7 +116,9 @@ class ScaleDiscriminator(nn.Module):
         self.pair = nn.Sequential(nn.Conv2d(enc_dim + sent_dim, enc_dim, 1, bias=False), *act(enc_dim), nn.Conv2d(enc_dim, 1, 4))
         self.R, self.local = R, None
         if local:
-            pre = [] if R == 1 else [nn.Conv2d(enc_dim, enc_dim, 6 - R, bias=False), *act(enc_dim)] if R == 3 else []
+            # R = 3: a valid 3×3 conv takes the 8² code to 6² (the (6 − R)² conv of the text), then the 4×4 conv gives 3²;
+            # R = 5: the 4×4 conv on the 8² code gives 5² directly; R = 1: the 4×4 conv on the 4² code gives 1²
+            pre = [nn.Conv2d(enc_dim, enc_dim, 3, bias=False), *act(enc_dim)] if R == 3 else []
             self.local = nn.Sequential(*pre, nn.Conv2d(enc_dim, 1, 4))
         init_weights(self)
 
@@ -186,9 +187,9 @@ class HDGANRecipe(Recipe):
         g_loss, gt = hdgan_g_loss(D, self.scales, fakes, b['emb'], mu, logsigma, mc['kl_coef'])
         self.update('G', g_loss)
         pair = sum(v for k, v in dt.items() if k.startswith('pair'))
-        local = sum(v for k, v in dt.items() if k.startswith('local'))
+        local = sum((v for k, v in dt.items() if k.startswith('local')), d_loss.new_zeros(()))
         return dict(d_loss=d_loss.detach(), g_loss=g_loss.detach(), d_pair=pair.detach(),
-                    d_local=local.detach() if torch.is_tensor(local) else torch.tensor(0.), kl=gt['kl'].detach())
+                    d_local=local.detach(), kl=gt['kl'].detach())
 
 # %% ../nbs/20_hdgan.ipynb #b30fcf18
 def _hdgan_paper(dataset, epochs, batch, halve, kl, load_size, flip=True):
@@ -211,10 +212,11 @@ register_preset('hdgan-shapes', model='hdgan', dataset='shapes', text_encoder='m
 @torch.no_grad()
 def interpolate(recipe, G, emb_a, emb_b, steps: int = 6, seed: int = 0):
     "Images for (1−α)·a + α·b, α from 0 to 1, with the same noise for all (HDGAN §4.1.1)."
-    a = torch.linspace(0, 1, steps)[:, None]
-    emb = (1 - a) * emb_a[None] + a * emb_b[None]
+    dev = emb_a.device                     # everything on the embedding's device; the noise is drawn on the CPU (reproducible)
+    a = torch.linspace(0, 1, steps, device=dev)[:, None]
+    emb = (1 - a) * emb_a[None] + a * emb_b.to(dev)[None]
     g = torch.Generator().manual_seed(seed)
-    noise = {k: torch.randn(1, *v, generator=g).expand(steps, *v) for k, v in recipe.noise.items()}
+    noise = {k: torch.randn(1, *v, generator=g).to(dev).expand(steps, *v) for k, v in recipe.noise.items()}
     return recipe.generate(emb, noise, G)[-1]
 
 # %% ../nbs/20_hdgan.ipynb #3118f0f1
@@ -222,9 +224,11 @@ def interpolate(recipe, G, emb_a, emb_b, steps: int = 6, seed: int = 0):
 def noise_grid(recipe, G, emb, n: int = 4, seed: int = 0):
     "An n×n grid of images for one sentence: ε varies along rows, z along columns (HDGAN §4.1.2)."
     g = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, *recipe.noise['z'], generator=g); eps = torch.randn(n, *recipe.noise['eps'], generator=g)
+    z = torch.randn(n, *recipe.noise['z'], generator=g).to(emb.device)      # drawn on the CPU, used on emb's device
+    eps = torch.randn(n, *recipe.noise['eps'], generator=g).to(emb.device)
     noise = {'z': z.repeat(n, 1), 'eps': eps.repeat_interleave(n, 0)}
-    return recipe.generate(emb[None].expand(n * n, -1), noise, G)[-1].view(n, n, 3, *recipe.G.side_outputs[-1:] * 2)
+    out = recipe.generate(emb[None].expand(n * n, -1), noise, G)[-1]
+    return out.view(n, n, *out.shape[1:])
 
 # %% ../nbs/20_hdgan.ipynb #e21c69ee
 HDGAN_ABLATIONS = {             # name: (preset, overrides), as `run_sweep` takes them

@@ -34,12 +34,13 @@ def hinge_g(fake: torch.Tensor) -> torch.Tensor:
     return -fake.mean()
 
 # %% ../nbs/14_losses.ipynb #973a84b4
-def ma_gp(out: torch.Tensor, inputs, k: float = 2.0, p: float = 6.0) -> torch.Tensor:
+def ma_gp(out: torch.Tensor, inputs, k: float = 2.0, p: float = 6.0, scale: float = 1.0) -> torch.Tensor:
     """Matching-aware gradient penalty k·mean(‖[∇_{x} D; ∇_{s} D]‖₂^p) of scores `out` (B,) w.r.t. `inputs`
-    (e.g. (images, sentences)), each with the batch first and `requires_grad`; DF-GAN/GALIP: k = 2, p = 6."""
+    (e.g. (images, sentences)), each with the batch first and `requires_grad`; DF-GAN/GALIP: k = 2, p = 6. `scale` (the fp16 loss scale) multiplies
+    the score before the gradients are taken and divides them after, so small gradients do not underflow."""
     inputs = list(inputs)
     if any(not t.requires_grad for t in inputs):
         raise ValueError('ma_gp: every input must require grad (call .requires_grad_() before computing the scores)')
-    grads = torch.autograd.grad(out.sum(), inputs, create_graph=True)
-    g = torch.cat([gr.reshape(len(gr), -1) for gr in grads], 1)
+    grads = torch.autograd.grad(out.sum() * scale, inputs, create_graph=True)
+    g = torch.cat([gr.reshape(len(gr), -1) for gr in grads], 1) / scale
     return k * g.norm(2, dim=1).pow(p).mean()

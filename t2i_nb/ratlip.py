@@ -125,6 +125,8 @@ class RATNetG(NetG):
 class RATLIPRecipe(GALIPRecipe):
     "GALIP's training with the RAT bridge (RATLIP eq. 8 = GALIP's objective)."
     def __init__(self, cfg, device='cpu'):
+        # GALIP's generator is built first and replaced, so that D starts from exactly GALIP's initial weights:
+        # the Table III variants differ in the generator only (and earlier results stay reproducible)
         super().__init__(cfg, device)
         mc, vis = cfg.model_cfg, self.clip.model.visual
         torch.manual_seed(cfg.seed)
@@ -132,8 +134,8 @@ class RATLIPRecipe(GALIPRecipe):
                     hidden=mc['rnn_hidden'], attention=mc['attention'], sa_groups=mc['sa_groups'])
         self.models['G'] = G.to(device)
 
-def _ratlip(base: dict, **kw) -> dict:
-    out = {**base, 'model': 'ratlip', **kw}
+def _ratlip(base: dict) -> dict:
+    out = {**base, 'model': 'ratlip'}
     out['model_cfg'] = {**base['model_cfg'], 'rnn_hidden': 64, 'attention': True, 'sa_groups': 8}
     return out
 

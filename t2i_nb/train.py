@@ -192,7 +192,7 @@ def caption_embeddings(captions: list, clip=None, cache: Path | None = None, bat
             clip = load_clip(None, MINI_CLIP)
         K = min(len(c) for c in captions)
         flat = [c for cs in captions for c in cs[:K]]
-        emb = torch.cat([clip.encode_texts(flat[i:i + batch_size], normalize=normalize) for i in range(0, len(flat), batch_size)]).cpu()
+        emb = clip.encode_texts(flat, batch_size, normalize=normalize).cpu()
         emb = emb.view(len(captions), K, -1)
         if cache is not None:
             with atomic_write(cache) as f: torch.save(emb, f)
@@ -200,7 +200,9 @@ def caption_embeddings(captions: list, clip=None, cache: Path | None = None, bat
 
 # %% ../nbs/15_train.ipynb #202bc28a
 def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None) -> TextImageData:
-    "The training (or test) pairs a config names, with their caption embeddings."
+    "The training (or test) pairs a config names, with their caption embeddings, images at `load_size or image_size`."
+    size = cfg.load_size or cfg.image_size
+    if cfg.image_size > size: raise T2IError(f'image_size {cfg.image_size} is larger than load_size {size}: crops are taken from the loaded images')
     if cfg.dataset == 'shapes':
         from t2i_nb.clip import mini_clip_path
         from t2i_nb.data.shapes import load_split, shapes_cache
@@ -212,6 +214,8 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None) 
         tag = f"shapes-s{meta['seed']}-n{meta['n_images']}-{meta['size']}px-{split}-{len(d['keys'])}-clip{_file_digest(mini_clip_path())}"
         emb = caption_embeddings(d['captions'], cache=runs_dir('cache', 'embeddings')/f'{tag}.pt')
         cls = torch.tensor([shapes_class_id(t) for t in d['truth']])
+        if d['images'].shape[-1] != size:                 # e.g. toy-shapes at 16²: the whole scene, not a 16² crop
+            d['images'] = to_uint8(F.interpolate(to_float(d['images']), size=(size, size), mode='bilinear', antialias=True))
         return TextImageData(d['images'], emb, d['captions'], cls, d['keys'], d['truth'], 'shapes')
     from t2i_nb.data.readers import T2IDataset
     if not cfg.data_root: raise MissingFileError(Path('data')/cfg.dataset, f'{cfg.dataset} dataset folder',
@@ -230,7 +234,6 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None) 
         cache = runs_dir('cache', 'embeddings')/f'{cfg.dataset}-{split}-{digest}.pt' if pre else None   # random CLIP: no cache
         emb = caption_embeddings(ds.captions[:n], load_clip(name, pre), cache, normalize=norm)
     else: emb = torch.as_tensor(ds.embeddings[:n]).float()
-    size = cfg.load_size or cfg.image_size
     def u8(img): return torch.from_numpy(np.asarray(img.resize((size, size), 3), dtype=np.uint8).copy()).permute(2, 0, 1)  # 3: bicubic
     images = torch.stack([u8(ds.load_image(i)) for i in range(n)])
     cls = torch.as_tensor(ds.class_ids[:n])
@@ -477,15 +480,19 @@ class Trainer:
                                "resume=auto, or choose a new run folder; nothing was overwritten.")
             return
         path = existing[-1] if resume in ('auto', True) and existing else (Path(resume) if resume not in ('auto', True) else None)
-        if path is None: return
-        self.load(path)
-        if self.rank == 0: self._trim_log()
+        if path is not None:
+            self.load(path)
+            newer = [p for p in existing if int(p.stem.split('-')[1]) > self.step]
+            if newer:          # training on here would mix two histories, and keep_last could delete the new checkpoint
+                raise T2IError(f"'{self.run_dir}' holds checkpoints newer than step {self.step} (newest: {newer[-1].name}): "
+                               f"to branch from '{path}', resume it into a new run folder.")
+        if self.rank == 0: self._trim_log()     # log lines after the checkpoint (all of them when starting afresh)
 
     def _trim_log(self):
         log = self.run_dir/'log.jsonl'
         if log.exists():
-            keep = [l for l in log.read_text().splitlines() if l.strip() and json.loads(l)['step'] <= self.step]
-            write_text_atomic(log, ''.join(l + '\n' for l in keep))
+            keep = [r for r in _log_records(log) if r['step'] <= self.step]
+            write_text_atomic(log, ''.join(json.dumps(r) + '\n' for r in keep))
 
     # -- outputs -------------------------------------------------------------------------------------------
     def save(self):
@@ -572,12 +579,20 @@ def save_grid(images: list, captions: list, path, cols: int = 8):
     plt.close(fig)
     return path
 
+def _log_records(path) -> list:
+    "The records of a log.jsonl; a line cut short by a crash mid-write is skipped."
+    out = []
+    for line in Path(path).read_text().splitlines():
+        try: out.append(json.loads(line))
+        except json.JSONDecodeError: pass
+    return out
+
 def read_log(run_dir):
     "The run's log.jsonl as a pandas DataFrame."
     import pandas as pd
     f = Path(run_dir)/'log.jsonl'
     if not f.exists(): raise MissingFileError(f, 'training log', 'Train first (t2i train or nbs/jobs/train.ipynb).')
-    return pd.DataFrame([json.loads(l) for l in f.read_text().splitlines() if l.strip()])
+    return pd.DataFrame(_log_records(f))
 
 def plot_losses(run_dir, path=None):
     "losses.png: every logged loss against the step, one panel per loss, with seaborn."
@@ -631,7 +646,7 @@ class ToyRecipe(Recipe):
     def generate(self, emb, noise, G=None): return (G or self.G)(emb, noise['z'])
     def train_step(self, b, step):
         G, D = self.models['G'], self.models['D']
-        real = F.interpolate(b['image'], size=self.cfg.image_size, mode='bilinear', antialias=True, align_corners=False)
+        real = b['image']
         fake = G(b['emb'], b['noise']['z'])
         d_loss = ls_real(D(real, b['emb'])) + ls_fake(D(fake.detach(), b['emb'])) + ls_fake(D(real, b['wrong_emb']))
         self.update('D', d_loss)
@@ -709,6 +724,7 @@ def run_job(preset: str, run_dir, data_root: str = '', steps: int | None = None,
     over['device'] = device
     cfg = make_config(preset, over)
     run_dir = resolve_path(run_dir)
+    if isinstance(resume, (str, Path)) and str(resume) not in ('auto', 'none'): resume = resolve_path(resume)     # a checkpoint path, relative to the project
     summary = train(cfg, run_dir, resume=resume, progress=progress)
     if int(os.environ.get('RANK', '0')) == 0 and eval_samples:
         dev = 'cuda' if (device == 'auto' and torch.cuda.is_available()) else ('cpu' if device == 'auto' else device)

@@ -51,6 +51,12 @@ def test_converter_refuses_what_does_not_fit(modules, tmp_path):
     st['model']['netC']['joint_conv.0.weight'] = torch.zeros(128, 1000, 4, 4)   # e.g. another CLIP width
     with pytest.raises(T2IError, match='does not fit'):
         load_official(G, D, st)
+    st = official_state()
+    st['model']['netG']['module.fc_code.weight'] = torch.zeros(3, 100)      # a wrong shape in the generator
+    before = {k: v.clone() for k, v in G.state_dict().items()}
+    with pytest.raises(T2IError, match='does not fit.*fc_code.weight'):
+        load_official(G, D, st)
+    assert all(torch.equal(v, before[k]) for k, v in G.state_dict().items())   # nothing loaded
     with pytest.raises(T2IError, match='not a GALIP checkpoint'):
         load_official(G, D, {'model': {'netG': {}}})
     f = tmp_path/'state_epoch_001.pth'; torch.save(official_state(1), f)

@@ -96,11 +96,18 @@ def main(argv=None):
         oc, tc = oC(oD(of), s), D(of, s)
         rows.append(('D + judge logits', (oc - tc).abs().max().item(), oc.abs().max().item()))
         # sensitivity: a small change to one converted weight must show up
-        G.GBlocks[3].fuse1.affine0.fc_beta.linear2.bias[0] += 1e-3
+        bias = G.GBlocks[3].fuse1.affine0.fc_beta.linear2.bias
+        bias[0] += 1e-3
         rows.append(('G after +1e-3 on one bias', (oG(z, s) - G(z, s)).abs().max().item(), float('nan')))
-    print(f"{'output':<28}{'max |ours - official|':>24}{'max |official|':>16}")
-    for name, d, scale in rows: print(f'{name:<28}{d:>24.3e}{scale:>16.3f}')
-    bad = [n for n, d, _ in rows[:-1] if d > args.tol] + ([] if rows[-1][1] > 0 else ['sensitivity check'])
+        bias[0] -= 1e-3
+        G.mapping.fc_prompt.bias[0] -= 1e-2
+        rows.append(('G after -1e-2 on prompt bias', (oG(z, s) - G(z, s)).abs().max().item(), float('nan')))
+        G.mapping.fc_prompt.bias[0] += 1e-2
+    n_sens = 2
+    print(f"{'output':<30}{'max |ours - official|':>24}{'max |official|':>16}")
+    for name, d, scale in rows: print(f'{name:<30}{d:>24.3e}{scale:>16.3f}')
+    bad = ([n for n, d, _ in rows[:-n_sens] if d > args.tol]
+           + [f'sensitivity check ({n})' for n, d, _ in rows[-n_sens:] if not d > 0])
     if bad: sys.exit(f'parity FAILED (tol {args.tol}): {bad}')
     print(f'parity OK (tol {args.tol})')
 
