@@ -18,15 +18,20 @@ $(STAMP): settings.ini setup.py
 
 venv: $(STAMP)
 
-## make demo: the shapes dataset and its card, then HDGAN trained on it and evaluated, through the papermill jobs
+## make demo: the one-object `shapes` level and its card, then GALIP trained on it for 360 steps (10 minutes here) and evaluated, through the papermill jobs
+DEMO_PRESET ?= galip-shapes1
+DEMO_LEVEL ?= centred
+DEMO_STEPS ?= 360
 demo: $(STAMP)
-	mkdir -p $(DEMO_DIR)/hdgan
+	mkdir -p $(DEMO_DIR)/$(DEMO_PRESET)
 	$(BIN)/papermill nbs/jobs/dataset_card.ipynb $(DEMO_DIR)/dataset_card.ipynb -k $(KERNEL) \
-	  --cwd . -p out_dir $(DEMO_DIR) -p data_dir $(DEMO_DIR)/shapes -p n_images 10000 --log-output --no-progress-bar
-	$(BIN)/papermill nbs/jobs/train.ipynb $(DEMO_DIR)/hdgan/train.ipynb -k $(KERNEL) --cwd . -p preset hdgan-shapes \
-	  -p data_root $(DEMO_DIR)/shapes -p run_dir $(DEMO_DIR)/hdgan -p steps 0 -p batch_size 0 -p eval_samples 1000 \
+	  --cwd . -p out_dir $(DEMO_DIR) -p data_dir $(DEMO_DIR)/shapes-$(DEMO_LEVEL) -p n_images 10000 -p level $(DEMO_LEVEL) \
 	  --log-output --no-progress-bar
-	@echo "demo finished: $(DEMO_DIR)/card.md, $(DEMO_DIR)/preview.png; HDGAN: $(DEMO_DIR)/hdgan/metrics.json, samples/, losses.png"
+	$(BIN)/papermill nbs/jobs/train.ipynb $(DEMO_DIR)/$(DEMO_PRESET)/train.ipynb -k $(KERNEL) --cwd . -p preset $(DEMO_PRESET) \
+	  -p data_root $(DEMO_DIR)/shapes-$(DEMO_LEVEL) -p run_dir $(DEMO_DIR)/$(DEMO_PRESET) -p steps $(DEMO_STEPS) -p batch_size 0 \
+	  -p eval_samples 1000 --log-output --no-progress-bar
+	$(BIN)/python tools/demo_report.py $(DEMO_DIR)/$(DEMO_PRESET)
+	@echo "demo finished: $(DEMO_DIR)/card.md, $(DEMO_DIR)/preview.png; $(DEMO_PRESET): $(DEMO_DIR)/$(DEMO_PRESET)/metrics.json, accuracy.png, samples/, losses.png"
 
 ## make test: library in sync with the notebooks, notebooks clean, every notebook, then tests/
 test: $(STAMP) check-sync

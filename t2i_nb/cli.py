@@ -16,8 +16,8 @@ __all__ = ['parser', 'main']
 def _data_shapes(a):
     from t2i_nb.data.shapes import make_shapes
     t = time.perf_counter()
-    out = make_shapes(a.out, n_images=a.n_images, size=a.size, seed=a.seed, workers=a.workers)
-    print(f'shapes: {a.n_images:,} images of {a.size}x{a.size} (seed {a.seed}) in {out} [{time.perf_counter() - t:.1f} s]')
+    out = make_shapes(a.out, n_images=a.n_images, size=a.size, seed=a.seed, workers=a.workers, level=a.level)
+    print(f'shapes ({a.level}): {a.n_images:,} images of {a.size}x{a.size} (seed {a.seed}) in {out} [{time.perf_counter() - t:.1f} s]')
     return 0
 
 def _data_card(a):
@@ -77,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--size', type=int, default=64, help='image side in pixels, 32-256')
     s.add_argument('--seed', type=int, default=0)
     s.add_argument('--workers', type=int, default=None, help='processes (default: all cores, at most 8)')
+    s.add_argument('--level', default='scenes', choices=['centred', 'single', 'scenes'],
+                   help='curriculum level: one object near the centre, one anywhere, or full scenes (default)')
     s.set_defaults(func=_data_shapes)
     c = data.add_parser('card', help='write the dataset card of a generated shapes dataset')
     c.add_argument('root', type=Path); c.add_argument('--out', type=Path, default=None, help='default: ROOT/card')

@@ -22,12 +22,14 @@ from .data.shapes import load_split, shapes_cache
 from .eval.metrics import r_precision
 
 # %% auto #0
-__all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'MINI_CLIP', 'MINI_CLIP_NAME', 'MINI_CLIP_CFG', 'CKPT_FORMAT', 'COLOUR_WORDS',
-           'SHAPE_WORDS', 'SIZE_WORDS', 'RELATION_FLIP', 'PROBE_KINDS', 'encode_text_tokens', 'clip_preprocess',
-           'ClipBundle', 'bundle_from_model', 'create_clip_model', 'register_clip_config', 'pretrained_cache_paths',
-           'find_cached_pretrained', 'missing_weights_error', 'mini_clip_path', 'save_clip_checkpoint', 'load_clip',
-           'retrieval', 'make_foil', 'make_probes', 'evaluate_clip', 'metrics_table', 'MiniClipTrainConfig',
-           'cosine_lr', 'tokenize_captions', 'NegClipLoss', 'fit_clip', 'train_mini_clip', 'visual_layers']
+__all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'MINI_CLIP', 'MINI_CLIP_NAME', 'MINI_CLIP_CFG', 'MINI_CLIP_STEM', 'CKPT_FORMAT',
+           'COLOUR_WORDS', 'SHAPE_WORDS', 'SIZE_WORDS', 'RELATION_FLIP', 'PROBE_KINDS', 'FOIL_KINDS',
+           'encode_text_tokens', 'clip_preprocess', 'ClipBundle', 'bundle_from_model', 'conv_stem', 'create_clip_model',
+           'register_clip_config', 'pretrained_cache_paths', 'find_cached_pretrained', 'missing_weights_error',
+           'mini_clip_path', 'save_clip_checkpoint', 'load_clip', 'retrieval', 'make_foil', 'make_probes',
+           'evaluate_clip', 'metrics_table', 'probe_targets', 'linear_probe', 'text_probes', 'MiniClipTrainConfig',
+           'cosine_lr', 'tokenize_captions', 'NegClipLoss', 'text_pair_loss', 'fit_clip', 'train_mini_clip',
+           'visual_layers']
 
 # %% ../nbs/10_clip.ipynb #1477d292
 def _trimmable(model) -> bool:
@@ -153,26 +155,46 @@ MINI_CLIP_CFG = dict(
     embed_dim=128, quick_gelu=False,
     vision_cfg=dict(image_size=64, patch_size=8, width=128, layers=4, head_width=32, mlp_ratio=4.0),
     text_cfg=dict(context_length=40, vocab_size=49408, width=128, heads=4, layers=4, mlp_ratio=4.0))
+MINI_CLIP_STEM = (32, 64)                 # widths of the convolutional stem's first stages (the last is the ViT width)
+
+def conv_stem(width: int, patch: int, widths=MINI_CLIP_STEM) -> nn.Sequential:
+    """A convolutional stem in place of a ViT's patch embedding (Xiao et al. 2021): log2(patch) stride-2 3×3
+    conv–BN–ReLU stages (`widths`, then `width`) and a 1×1 conv, giving the same (B, width, grid, grid) tokens."""
+    n = round(math.log2(patch))
+    if 2 ** n != patch or len(widths) != n - 1:
+        raise T2IError(f'a conv stem for patch size {patch} needs {n - 1} stage widths, got {list(widths)}')
+    layers, cin = [], 3
+    for w in [*widths, width]:
+        layers += [nn.Conv2d(cin, w, 3, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]; cin = w
+    return nn.Sequential(*layers, nn.Conv2d(width, width, 1))
 
 class _QuietRandomInit(logging.Filter):
     "Hide open_clip's 'No pretrained weights loaded' warning when a random init is what we asked for."
     def filter(self, record): return 'Model initialized randomly' not in record.getMessage()
 
 def create_clip_model(name: str, **kwargs) -> nn.Module:
-    "`open_clip.create_model(name, pretrained=None)`, without the warning about random weights."
+    "`open_clip.create_model(name, pretrained=None)` (with the conv stem registered for `name`), without the warning about random weights."
     flt, root = _QuietRandomInit(), logging.getLogger()
     root.addFilter(flt)
-    try: return open_clip.create_model(name, pretrained=None, **kwargs)
+    try: model = open_clip.create_model(name, pretrained=None, **kwargs)
     finally: root.removeFilter(flt)
+    if _STEMS.get(name):
+        v = model.visual
+        patch = v.patch_size[0] if isinstance(v.patch_size, (tuple, list)) else v.patch_size
+        v.conv1 = conv_stem(v.transformer.width, patch, _STEMS[name]).to(v.conv1.weight.device)
+    return model
 
-_REGISTERED = {}
-def register_clip_config(name: str, cfg: dict) -> str:
-    "Add a model config to open_clip's registry (idempotent; a different config under a taken name is an error)."
-    cfg = json.loads(json.dumps(cfg))            # a plain-JSON copy
+_REGISTERED, _STEMS = {}, {}
+def register_clip_config(name: str, cfg: dict, stem=None) -> str:
+    """Add a model config to open_clip's registry, with an optional conv stem (idempotent; a different config or
+    stem under a taken name is an error)."""
+    cfg, stem = json.loads(json.dumps(cfg)), (list(stem) if stem else None)
     known = open_clip.get_model_config(name)
     if known is not None:
-        if _REGISTERED.get(name, cfg) != cfg or (name not in _REGISTERED and known != cfg):
+        if (_REGISTERED.get(name, cfg) != cfg or (name not in _REGISTERED and known != cfg)
+                or _STEMS.get(name, stem) != stem):
             raise T2IError(f"a different open_clip config is already registered as '{name}': choose another name")
+        _STEMS[name] = stem
         return name
     import shutil, tempfile
     d = Path(tempfile.mkdtemp(prefix='t2i_clip_cfg_'))
@@ -180,10 +202,10 @@ def register_clip_config(name: str, cfg: dict) -> str:
         (d/f'{name}.json').write_text(json.dumps(cfg))
         open_clip.add_model_config(d/f'{name}.json')
     finally: shutil.rmtree(d, ignore_errors=True)
-    _REGISTERED[name] = cfg
+    _REGISTERED[name], _STEMS[name] = cfg, stem
     return name
 
-register_clip_config(MINI_CLIP_NAME, MINI_CLIP_CFG)
+register_clip_config(MINI_CLIP_NAME, MINI_CLIP_CFG, stem=MINI_CLIP_STEM)
 
 # %% ../nbs/10_clip.ipynb #5946580b
 def _hub_cache(cache_dir=None) -> Path:
@@ -278,7 +300,7 @@ def save_clip_checkpoint(model: nn.Module, path, name: str, cfg: dict, meta: dic
     sd = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     emb = sd.pop('token_embedding.weight')
     rows = emb.abs().sum(1).nonzero().flatten()
-    obj = dict(format=CKPT_FORMAT, name=name, cfg=json.loads(json.dumps(cfg)), state_dict=sd,
+    obj = dict(format=CKPT_FORMAT, name=name, cfg=json.loads(json.dumps(cfg)), stem=_STEMS.get(name), state_dict=sd,
                token_rows=rows, token_values=emb[rows], vocab_size=int(emb.shape[0]),
                mean=list(mean), std=list(std), meta=dict(meta or {}))
     with atomic_write(path) as f: torch.save(obj, f)
@@ -301,7 +323,7 @@ def _model_from_t2i_checkpoint(ck: dict, path, name: str | None) -> tuple:
                             f"vision {ck['cfg'].get('vision_cfg')}, text {ck['cfg'].get('text_cfg')}), not '{name}'"
                             + (f" (embed_dim={known.get('embed_dim')}, vision {known.get('vision_cfg')})" if known else '')
                             + f". Load it with load_clip('{ck['name']}', pretrained='{path}').")
-    register_clip_config(ck['name'], ck['cfg'])
+    register_clip_config(ck['name'], ck['cfg'], ck.get('stem'))
     model = create_clip_model(ck['name'])
     sd = dict(ck['state_dict'])
     emb = torch.zeros(ck['vocab_size'], ck['token_values'].shape[1], dtype=ck['token_values'].dtype)
@@ -329,7 +351,7 @@ def load_clip(name: str | None = 'ViT-B-32', pretrained: str | os.PathLike | Non
         model, name, mean, std, meta = _model_from_t2i_checkpoint(_read_checkpoint(path), path, None)
     elif pretrained is None:
         if name is None: raise T2IError('load_clip(name=None, pretrained=None): say which architecture to build')
-        if name == MINI_CLIP_NAME: register_clip_config(MINI_CLIP_NAME, MINI_CLIP_CFG)
+        if name == MINI_CLIP_NAME: register_clip_config(MINI_CLIP_NAME, MINI_CLIP_CFG, MINI_CLIP_STEM)
         if open_clip.get_model_config(name) is None:
             raise T2IError(f"unknown CLIP architecture '{name}': use one of open_clip.list_models() "
                            'or register yours with register_clip_config(name, cfg)')
@@ -399,6 +421,7 @@ RELATION_FLIP = {'left': ['right'], 'right': ['left'], 'above': ['below', 'under
                  'over': ['below', 'under', 'beneath'], 'below': ['above', 'over'], 'under': ['above', 'over'],
                  'beneath': ['above', 'over']}
 PROBE_KINDS = ('colour', 'shape', 'size', 'relation')
+FOIL_KINDS = PROBE_KINDS + ('swap_colour', 'swap_shape')
 
 def _fix_articles(words: list) -> list:
     out = list(words)
@@ -409,9 +432,19 @@ def _fix_articles(words: list) -> list:
     return out
 
 def make_foil(caption: str, truth: dict, kind: str, rng: random.Random) -> str | None:
-    "`caption` with one `kind` word changed so that it no longer describes the image (None if it has no such word)."
+    """`caption` with one `kind` word changed so that it no longer describes the image (None if it has no such word).
+    Kinds: colour, shape, size, relation; and the *binding* foils swap_colour / swap_shape, which exchange two
+    different colour (or shape) words everywhere in the caption: the same words, bound to the other objects."""
     words = caption.replace(',', ' ,').split()
     low = [w.lower() for w in words]
+    if kind in ('swap_colour', 'swap_shape'):
+        table = COLOUR_WORDS if kind == 'swap_colour' else SHAPE_WORDS
+        present = sorted({table[w] for w in low if w in table})
+        if len(present) < 2: return None
+        a, b = rng.sample(present, 2)
+        swap = {a: b, b: a}
+        out = [swap[table[w]] if w in table and table[w] in swap else words[k] for k, w in enumerate(low)]
+        return ' '.join(_fix_articles(out)).replace(' ,', ',')
     table = dict(colour=COLOUR_WORDS, shape=SHAPE_WORDS, size=SIZE_WORDS, relation=RELATION_FLIP)[kind]
     where = [i for i, w in enumerate(low) if w in table]
     if not where: return None
@@ -464,18 +497,83 @@ def metrics_table(metrics: dict):
                  chance=1.0 if k in ('image→caption', 'caption→image') else 50.0) for k, v in metrics.items()]
     return pd.DataFrame(rows).set_index('measure').round(1)
 
+# %% ../nbs/10_clip.ipynb #21044104
+def probe_targets(truths: list) -> list:
+    "Per caption (in file order, all captions of each image): the facts the linear probes read."
+    from t2i_nb.data.shapes import SHAPES, COLOURS, SIZES, RELATIONS, INVERSE
+    cols, sizes, rows = list(COLOURS), list(SIZES), []
+    for t in truths:
+        objs = t['objects']
+        for m in t['captions']:
+            shape, colour, size, rel = np.zeros(5, int), -np.ones(5, int), -np.ones(5, int), -np.ones((5, 5), int)
+            for d in m['objects']:
+                o = objs[d['index']]; s = SHAPES.index(o['shape'])
+                shape[s], colour[s] = 1, cols.index(o['colour'])
+                if d['size']: size[s] = sizes.index(o['size'])
+            for i, r, j in m['relations']:
+                a, b = SHAPES.index(objs[i]['shape']), SHAPES.index(objs[j]['shape'])
+                if a > b: a, b, r = b, a, INVERSE[r]               # one direction per pair: the lower shape index first
+                rel[a, b] = RELATIONS.index(r)
+            rows.append(dict(shape=shape, colour=colour, size=size, relation=rel, count=len(m['objects']) - 1))
+    return rows
+
+def linear_probe(X: torch.Tensor, y: torch.Tensor, n_classes: int, X_test: torch.Tensor, iters: int = 200,
+                 weight_decay: float = 1e-4) -> torch.Tensor:
+    "Multinomial logistic regression on standardised features (L-BFGS); returns the predicted classes of `X_test`."
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    X, X_test = (X - mu) / sd, (X_test - mu) / sd
+    W = torch.zeros(X.shape[1], n_classes, requires_grad=True); b = torch.zeros(n_classes, requires_grad=True)
+    opt = torch.optim.LBFGS([W, b], lr=1, max_iter=iters, line_search_fn='strong_wolfe')
+    def closure():
+        opt.zero_grad(); loss = F.cross_entropy(X @ W + b, y) + weight_decay * W.pow(2).sum(); loss.backward(); return loss
+    with torch.enable_grad(): opt.step(closure)
+    with torch.no_grad(): return (X_test @ W + b).argmax(1)
+
+def _probe_groups(T: list):
+    "(name, n_classes, per-caption target tensor) for every single probe; -1 marks captions without that fact."
+    stack = lambda k: torch.as_tensor(np.stack([r[k] for r in T]))
+    S, C, Z, R = stack('shape'), stack('colour'), stack('size'), stack('relation')
+    yield from ((('shape', s), 2, S[:, s]) for s in range(5))
+    yield from ((('colour', s), 8, C[:, s]) for s in range(5))
+    yield from ((('size', s), 2, Z[:, s]) for s in range(5))
+    yield from ((('relation', (a, b)), 4, R[:, a, b]) for a in range(5) for b in range(a + 1, 5))
+    yield ('count', None), 3, torch.as_tensor([r['count'] for r in T])
+
+@torch.no_grad()
+def text_probes(emb_train: torch.Tensor, truths_train: list, emb_test: torch.Tensor, truths_test: list) -> dict:
+    """Linear-probe accuracies of sentence vectors (one row per caption, all captions of each image in order) for
+    shape, colour, size, relation and count, with each probe's majority-class chance level."""
+    Ttr, Tte = list(_probe_groups(probe_targets(truths_train))), list(_probe_groups(probe_targets(truths_test)))
+    hits, tot, base = {}, {}, {}
+    shape_ok = shape_base = torch.ones(len(emb_test), dtype=torch.bool)
+    for ((kind, key), n_cls, ytr), (_, _, yte) in zip(Ttr, Tte):
+        mtr, mte = ytr >= 0, yte >= 0
+        if not mte.any(): continue
+        pred = linear_probe(emb_train[mtr].float(), ytr[mtr], n_cls, emb_test[mte].float())
+        major = torch.bincount(ytr[mtr], minlength=n_cls).argmax()
+        if kind == 'shape':                                    # all five yes/no answers of a caption must be right
+            shape_ok = shape_ok & (pred == yte); shape_base = shape_base & (yte == major); continue
+        hits[kind] = hits.get(kind, 0) + int((pred == yte[mte]).sum()); tot[kind] = tot.get(kind, 0) + int(mte.sum())
+        base[kind] = base.get(kind, 0) + int((yte[mte] == major).sum())
+    out = {'shape': dict(accuracy=shape_ok.float().mean().item(), chance=shape_base.float().mean().item(), n=len(emb_test))}
+    for k in hits: out[k] = dict(accuracy=hits[k] / tot[k], chance=base[k] / tot[k], n=tot[k])
+    return out
+
 # %% ../nbs/10_clip.ipynb #fca4df80
 @dataclass
 class MiniClipTrainConfig:
     "Hyper-parameters of `train_mini_clip` (defaults: the committed checkpoint)."
-    steps: int = 500
-    batch_size: int = 128
+    steps: int = 1000
+    batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 0.1
-    warmup: int = 60
+    warmup: int = 100
     seed: int = 0
     log_every: int = 20
-    hard_negatives: float = 0.0      # fraction of each batch that also gets a foil caption as a negative (NegCLIP)
+    hard_negatives: float = 1.0      # fraction of each batch that also gets a foil caption as a negative (NegCLIP)
+    foil_weights: dict = field(default_factory=lambda: dict(relation=0.35, swap_colour=0.15, swap_shape=0.1, size=0.15,
+                                                            colour=0.1, shape=0.15))   # how often each kind, where it applies
+    text_pairs: float = 3.0          # weight of the caption–caption loss (two captions of one image; 0 = CLIP's loss only)
     threads: int | None = None       # torch threads (None: leave as is)
 
 def cosine_lr(step: int, steps: int, warmup: int, lr: float) -> float:
@@ -509,13 +607,28 @@ class NegClipLoss(open_clip.ClipLoss):
         loss = (F.cross_entropy(per_image, labels) + F.cross_entropy(per_text[:B], labels)) / 2
         return {'contrastive_loss': loss} if output_dict else loss
 
-def _foils(caps: list, truths: list, rng: random.Random) -> list:
-    "One foil per caption, of a kind drawn uniformly among those the caption allows."
+def _foils(caps: list, truths: list, rng: random.Random, weights: dict | None = None) -> list:
+    """One foil per caption, its kind drawn with `weights` (default: uniform) among the kinds the caption allows."""
+    weights = weights or {k: 1.0 for k in FOIL_KINDS}
     out = []
     for c, t in zip(caps, truths):
-        kinds = rng.sample(PROBE_KINDS, len(PROBE_KINDS))
-        out.append(next(f for k in kinds if (f := make_foil(c, t, k, rng)) is not None))
+        kinds, ws, f = list(weights), list(weights.values()), None
+        while f is None and kinds:
+            k = rng.choices(kinds, ws)[0]
+            f = make_foil(c, t, k, rng)
+            if f is None: j = kinds.index(k); kinds.pop(j); ws.pop(j)
+        if f is None: raise DataError(f'no foil of the kinds {list(weights)} fits the caption {c!r}')
+        out.append(f)
     return out
+
+def text_pair_loss(a: torch.Tensor, b: torch.Tensor, logit_scale, foils_a=None, foils_b=None) -> torch.Tensor:
+    """InfoNCE between two captions of the same images, both ways: caption a must pick out b among the batch's
+    other captions and b's foils, and b must pick out a among the others and a's foils (the caption–caption
+    NT-Xent of T2I_CL, with NegCLIP's hard negatives on both sides)."""
+    y = torch.arange(len(a), device=a.device)
+    cat = lambda x, f: x if f is None else torch.cat([x, f])
+    return (F.cross_entropy(logit_scale * a @ cat(b, foils_b).T, y) + F.cross_entropy(logit_scale * b @ cat(a, foils_a).T, y)) / 2
+
 
 # %% ../nbs/10_clip.ipynb #d681cf5f
 def fit_clip(model, data: dict, tc: MiniClipTrainConfig, tokenizer=None, mean=OPENAI_MEAN, std=OPENAI_STD,
@@ -549,16 +662,19 @@ def fit_clip(model, data: dict, tc: MiniClipTrainConfig, tokenizer=None, mean=OP
             if pos + tc.batch_size > N: order, pos = torch.randperm(N, generator=g), 0
             idx = order[pos:pos + tc.batch_size]; pos += tc.batch_size
             cap = torch.randint(K, (len(idx),), generator=g)
+            cap2 = (cap + torch.randint(1, K, (len(idx),), generator=g)) % K        # another caption of the same image
             x = clip_preprocess(to_float(data['images'][idx]), size, mean, std)
             for grp in opt.param_groups: grp['lr'] = cosine_lr(step, tc.steps, tc.warmup, tc.lr)
             f_img = model.encode_image(x, normalize=True)
             f_txt = encode_text_tokens(model, remap[tokens[idx, cap]])
-            f_foil = None
-            if n_foil:
-                sub = [(int(i), int(c)) for i, c in zip(idx[:n_foil], cap[:n_foil])]
-                foils = _foils([data['captions'][i][c] for i, c in sub], [data['truth'][i] for i, c in sub], rng)
-                f_foil = encode_text_tokens(model, remap[tokenizer(foils, context_length=ctx)])
-            loss = loss_fn(f_img, f_txt, model.logit_scale.exp(), f_foil)
+            foil = lambda caps: None if not n_foil else encode_text_tokens(model, remap[tokenizer(_foils(
+                [data['captions'][i][c] for i, c in zip(idx[:n_foil].tolist(), caps[:n_foil].tolist())],
+                [data['truth'][i] for i in idx[:n_foil].tolist()], rng, tc.foil_weights), context_length=ctx)])
+            f_foil, scale = foil(cap), model.logit_scale.exp()
+            loss = loss_fn(f_img, f_txt, scale, f_foil)
+            if tc.text_pairs:                      # two captions of each image must find each other, past their foils
+                f_txt2 = encode_text_tokens(model, remap[tokens[idx, cap2]])
+                loss = loss + tc.text_pairs * text_pair_loss(f_txt2, f_txt, scale, foil(cap2), f_foil)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             with torch.no_grad(): model.logit_scale.clamp_(0, math.log(100))
             acc.append(loss.item())
@@ -581,7 +697,7 @@ def train_mini_clip(out=None, force: bool = False, tc: MiniClipTrainConfig | Non
     if out.is_file() and not force:
         return load_clip(name, pretrained=str(out))
     tc, cfg = tc or MiniClipTrainConfig(), cfg or MINI_CLIP_CFG
-    register_clip_config(name, cfg)
+    register_clip_config(name, cfg, MINI_CLIP_STEM if name == MINI_CLIP_NAME else None)
     t_start, load_start = time.time(), os.getloadavg()[0]
     root = Path(data_root) if data_root else shapes_cache()
     ds = json.loads((root/'dataset.json').read_text())

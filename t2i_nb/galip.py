@@ -14,7 +14,7 @@ from torch import nn
 from .clip import ClipBundle, load_clip, visual_layers
 from .core import T2IError
 from .losses import hinge_d, hinge_g, ma_gp
-from .train import Recipe, register_preset, register_recipe
+from .train import PRESETS, Recipe, register_preset, register_recipe
 
 # %% auto #0
 __all__ = ['Affine', 'init_identity', 'DFBLK', 'M_Block', 'G_Block', 'CLIPMapper', 'CLIP_Adapter', 'g_channels', 'NetG',
@@ -310,4 +310,8 @@ register_preset('galip-shapes', model='galip', dataset='shapes', text_encoder='m
                 steps=1500, lr_g=1e-4, lr_d=4e-4, betas=(0.0, 0.9), log_every=25, sample_every=500, ckpt_every=500,
                 model_cfg=dict(clip_name='mini-clip-shapes64', clip_pretrained='mini-clip-shapes', ngf=16, nz=32,
                                prompt_layers=[1, 2], taps=[0, 1, 2], d_out=64, sim_w=4.0, k=2.0, p=6.0,
-                               official_clip_input=False))
+                               official_clip_input=False, text_norm=True))
+# the one-object curriculum level (01_data.shapes): raw sentence features, twice the learning rates, learning curves on
+register_preset('galip-shapes1', **{**PRESETS['galip-shapes'], 'level': 'centred', 'steps': 600, 'eval_every': 100,
+                                    'lr_g': 2e-4, 'lr_d': 8e-4, 'sample_every': 0, 'ckpt_every': 100,
+                                    'model_cfg': {**PRESETS['galip-shapes']['model_cfg'], 'text_norm': False}})

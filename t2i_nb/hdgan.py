@@ -12,7 +12,7 @@ from torch import nn
 
 from .core import T2IError
 from .losses import ls_fake, ls_real
-from .train import Recipe, register_preset, register_recipe
+from .train import PRESETS, Recipe, register_preset, register_recipe
 
 # %% auto #0
 __all__ = ['HDGAN_256_WIDTHS', 'HDGAN_ABLATIONS', 'CondAugment', 'kl_loss', 'conv3x3', 'ResBlock', 'stretch', 'to_rgb',
@@ -206,7 +206,10 @@ register_preset('hdgan-shapes', model='hdgan', dataset='shapes', text_encoder='m
                 steps=1500, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), log_every=25, sample_every=500, ckpt_every=500,
                 n_grid=16, model_cfg=dict(emb_dim=128, widths={4: 128, 8: 64, 16: 64, 32: 32, 64: 16}, scales=[16, 32, 64],
                                           R={16: 1, 32: 3, 64: 5}, enc_dim=64, sent_dim=64, z_dim=64, c_dim=64, repeat=1,
-                                          local=True, kl_coef=1.0))
+                                          local=True, kl_coef=1.0, text_norm=True))
+# the one-object curriculum level (01_data.shapes): raw sentence features, a lighter KL weight, learning curves on
+register_preset('hdgan-shapes1', **{**PRESETS['hdgan-shapes'], 'level': 'centred', 'steps': 1000, 'eval_every': 100,
+                                    'model_cfg': {**PRESETS['hdgan-shapes']['model_cfg'], 'text_norm': False, 'kl_coef': 0.1}})
 
 # %% ../nbs/20_hdgan.ipynb #25b8df40
 @torch.no_grad()

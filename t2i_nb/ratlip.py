@@ -145,6 +145,7 @@ register_preset('ratlip-celeba-tiny', **_ratlip(_galip_paper('celeba-tiny', 1502
 
 # %% ../nbs/31_ratlip.ipynb #b429472a
 register_preset('ratlip-shapes', **_ratlip(PRESETS['galip-shapes']))       # galip-shapes with the RAT bridge
+register_preset('ratlip-shapes1', **_ratlip(PRESETS['galip-shapes1']))     # and its one-object level
 
 # %% ../nbs/31_ratlip.ipynb #311c553e
 RATLIP_TABLE3 = {'GALIP': ('galip-shapes', {}), 'RAT, no SA': ('ratlip-shapes', {'model.attention': False}),

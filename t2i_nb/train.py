@@ -18,13 +18,15 @@ from .core import DataError, MissingFileError, T2IError, atomic_write, seed_ever
 from .losses import ls_fake, ls_real
 
 # %% auto #0
-__all__ = ['PRESETS', 'MODEL_MODULES', 'RECIPES', 'CKPT_FORMAT', 'MATHS_FIELDS', 'GEN_FORMAT', 'SWEEP_COLUMNS', 'TrainConfig',
-           'register_preset', 'load_models', 'parse_value', 'parse_overrides', 'make_config', 'TextImageData',
-           'caption_embeddings', 'load_data', 'shapes_class_id', 'register_recipe', 'Recipe', 'DistBatchNorm',
-           'sync_batchnorm', 'setup_distributed', 'unwrap', 'EMA', 'autocast', 'checkpoint_path', 'list_checkpoints',
-           'save_checkpoint', 'load_checkpoint', 'load_state', 'total_steps', 'Trainer', 'save_grid', 'read_log',
-           'plot_losses', 'train', 'ToyG', 'ToyD', 'ToyRecipe', 'generate_for', 'evaluate_run', 'resolve_path',
-           'run_job', 'export_generator', 'load_generator', 'run_sweep']
+__all__ = ['PRESETS', 'MODEL_MODULES', 'RECIPES', 'CKPT_FORMAT', 'MATHS_FIELDS', 'CURVE_ATTRS', 'GEN_FORMAT', 'SWEEP_COLUMNS',
+           'TrainConfig', 'register_preset', 'load_models', 'parse_value', 'parse_overrides', 'make_config',
+           'TextImageData', 'caption_embeddings', 'load_data', 'shapes_class_id', 'register_recipe', 'Recipe',
+           'DistBatchNorm', 'sync_batchnorm', 'setup_distributed', 'unwrap', 'EMA', 'autocast', 'checkpoint_path',
+           'list_checkpoints', 'save_checkpoint', 'load_checkpoint', 'load_state', 'total_steps', 'Trainer',
+           'save_grid', 'read_log', 'plot_losses', 'semantic_reference', 'curve_point', 'read_curve', 'plot_accuracy',
+           'plot_curves', 'train', 'ToyG', 'ToyD', 'ToyRecipe', 'generate_for', 'evaluate_run', 'resolve_path',
+           'run_job', 'export_generator', 'load_generator', 'run_sweep', 'sweep_summary', 'paired_differences',
+           'sweep_reference']
 
 # %% ../nbs/15_train.ipynb #a259fded
 @dataclass
@@ -34,6 +36,7 @@ class TrainConfig:
     model: str = ''                  # a registered recipe: 'hdgan', 'toy', ...
     dataset: str = 'shapes'          # shapes | cub | oxford | coco | celeba-tiny
     data_root: str = ''              # '' = the shared shapes dataset under runs/cache/
+    level: str = 'scenes'            # shapes curriculum level: centred | single | scenes (01_data.shapes)
     text_encoder: str = 'mini-clip'  # mini-clip (shapes) | char-cnn-rnn (the StackGAN/HDGAN pickles)
     image_size: int = 64             # the largest output
     load_size: int = 0               # images are loaded at this size and randomly cropped to image_size (0 = no crop)
@@ -56,6 +59,8 @@ class TrainConfig:
     ckpt_every: int = 0              # steps between checkpoints; 0 = at the end only
     keep_last: int = 3
     n_grid: int = 16
+    eval_every: int = 0              # steps between learning-curve points (shapes: oracle accuracy of fixed test captions); 0 = none
+    eval_n: int = 200                # test captions per learning-curve point
     model_cfg: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict: return json.loads(json.dumps(dataclasses.asdict(self)))
@@ -179,6 +184,12 @@ def _file_digest(path) -> str:
     import hashlib
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
+def _text_key(captions: list, normalize: bool = True) -> str:
+    "A cache key for mini-CLIP sentence features: the caption texts, the checkpoint's bytes and the normalisation."
+    import hashlib
+    from t2i_nb.clip import mini_clip_path
+    return hashlib.sha256(json.dumps([captions, _file_digest(mini_clip_path()), normalize]).encode()).hexdigest()[:16]
+
 @torch.no_grad()
 def caption_embeddings(captions: list, clip=None, cache: Path | None = None, batch_size: int = 2048,
                        normalize: bool = True) -> torch.Tensor:
@@ -206,13 +217,17 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None) 
     if cfg.dataset == 'shapes':
         from t2i_nb.clip import mini_clip_path
         from t2i_nb.data.shapes import load_split, shapes_cache
-        root = Path(cfg.data_root) if cfg.data_root else shapes_cache()
+        root = Path(cfg.data_root) if cfg.data_root else shapes_cache(level=cfg.level)
         if cfg.text_encoder != 'mini-clip': raise T2IError(f"shapes presets use text_encoder='mini-clip', not {cfg.text_encoder!r}")
         d = load_split(root, split, limit)
-        meta = json.loads((root/'dataset.json').read_text())
+        level = json.loads((root/'dataset.json').read_text()).get('level', 'scenes')
+        if level != cfg.level:
+            raise T2IError(f"'{root}' holds the shapes level {level!r}, but this run asks for level={cfg.level!r}: pass a "
+                           f"dataset of that level (t2i data shapes --level {cfg.level}) or --set level={level}")
         from t2i_nb.core import runs_dir
-        tag = f"shapes-s{meta['seed']}-n{meta['n_images']}-{meta['size']}px-{split}-{len(d['keys'])}-clip{_file_digest(mini_clip_path())}"
-        emb = caption_embeddings(d['captions'], cache=runs_dir('cache', 'embeddings')/f'{tag}.pt')
+        norm = cfg.model_cfg.get('text_norm', True)          # False: CLIP's raw sentence features, as GALIP's code
+        emb = caption_embeddings(d['captions'], cache=runs_dir('cache', 'embeddings')/f'shapes-{split}-{_text_key(d["captions"], norm)}.pt',
+                                 normalize=norm)
         cls = torch.tensor([shapes_class_id(t) for t in d['truth']])
         if d['images'].shape[-1] != size:                 # e.g. toy-shapes at 16²: the whole scene, not a 16² crop
             d['images'] = to_uint8(F.interpolate(to_float(d['images']), size=(size, size), mode='bilinear', antialias=True))
@@ -399,7 +414,7 @@ def load_checkpoint(path, cfg: TrainConfig | None = None) -> dict:
     return ck
 
 # the settings that change what is computed: a resumed run must keep them (steps, intervals and the device may change)
-MATHS_FIELDS = ('dataset', 'text_encoder', 'image_size', 'load_size', 'flip', 'num_emb', 'batch_size', 'lr_g', 'lr_d',
+MATHS_FIELDS = ('dataset', 'level', 'text_encoder', 'image_size', 'load_size', 'flip', 'num_emb', 'batch_size', 'lr_g', 'lr_d',
                 'betas', 'lr_halve_every', 'amp', 'dtype', 'ema', 'seed', 'model_cfg')
 
 def load_state(module: nn.Module, sd: dict, what: str, path):
@@ -425,10 +440,16 @@ class Trainer:
         load_models()
         if cfg.model not in RECIPES: raise T2IError(f'unknown model {cfg.model!r}: registered are {sorted(RECIPES)}')
         self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
+        if cfg.eval_every and cfg.dataset != 'shapes':
+            raise T2IError(f'eval_every (learning curves) reads images with the shapes oracle; {cfg.dataset} has none: set eval_every=0')
         self.rank, self.world, self.device = setup_distributed(cfg.device)
         seed_everything(cfg.seed)
         self.data = data if data is not None else load_data(cfg, 'train')
         self.grid_data = grid_data if grid_data is not None else load_data(cfg, 'test', limit=cfg.n_grid)
+        self.curve_data = self.oracle = None
+        if cfg.eval_every and self.rank == 0:                   # learning curves: the oracle reads fixed test captions
+            from t2i_nb.eval.oracle import load_oracle
+            self.curve_data, self.oracle = load_data(cfg, 'test', limit=cfg.eval_n), load_oracle(device=self.device)
         self.recipe = RECIPES[cfg.model](cfg, self.device)
         self.dtype = getattr(torch, cfg.dtype)
         for m in self.recipe.models.values(): m.to(self.dtype)
@@ -489,10 +510,10 @@ class Trainer:
         if self.rank == 0: self._trim_log()     # log lines after the checkpoint (all of them when starting afresh)
 
     def _trim_log(self):
-        log = self.run_dir/'log.jsonl'
-        if log.exists():
-            keep = [r for r in _log_records(log) if r['step'] <= self.step]
-            write_text_atomic(log, ''.join(json.dumps(r) + '\n' for r in keep))
+        for log in (self.run_dir/'log.jsonl', self.run_dir/'accuracy.jsonl'):
+            if log.exists():
+                keep = [r for r in _log_records(log) if r['step'] <= self.step]
+                write_text_atomic(log, ''.join(json.dumps(r) + '\n' for r in keep))
 
     # -- outputs -------------------------------------------------------------------------------------------
     def save(self):
@@ -517,8 +538,17 @@ class Trainer:
         save_grid(imgs, [c[0] for c in d.captions[:n]], path)
         return path
 
-    def log(self, rec: dict):
-        with open(self.run_dir/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
+    def log(self, rec: dict, name: str = 'log.jsonl'):
+        with open(self.run_dir/name, 'a') as f: f.write(json.dumps(rec) + '\n')
+
+    def curve_point(self) -> float:
+        "One learning-curve point: the oracle's semantic accuracy of the fixed test captions, into accuracy.jsonl; returns seconds."
+        t = time.perf_counter()
+        G = self.ema.module if self.ema else unwrap(self.recipe.G)
+        acc = curve_point(self.recipe, G, self.curve_data, self.cfg.eval_n, self.cfg.seed, self.device, self.oracle, self.dtype)
+        dt = time.perf_counter() - t
+        self.log(dict(step=self.step, **_nan_to_none(acc), seconds=round(dt, 2)), 'accuracy.jsonl')
+        return dt
 
     # -- the loop ----------------------------------------------------------------------------------------
     def fit(self, until: int | None = None) -> dict:
@@ -527,6 +557,11 @@ class Trainer:
         if self.rank == 0:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.run_dir/'config.json', json.dumps(cfg.to_dict(), indent=1) + '\n')
+        if self.curve_data is not None:
+            ref = self.run_dir/'accuracy_reference.json'
+            if not ref.exists():
+                write_text_atomic(ref, json.dumps(_nan_to_none(semantic_reference(self.curve_data, cfg.eval_n, self.oracle)), indent=1) + '\n')
+            if self.step == 0: self.curve_point()                 # the untrained generator: the curve's first point
         for m in r.models.values(): m.train()
         acc, n_acc, t0, t_start, start = {}, 0, time.perf_counter(), time.perf_counter(), self.step
         bar = None
@@ -552,10 +587,13 @@ class Trainer:
                 acc, n_acc, t0 = {}, 0, time.perf_counter()
             if cfg.ckpt_every and self.step % cfg.ckpt_every == 0 and self.step < until: self.save()
             if cfg.sample_every and self.step % cfg.sample_every == 0 and self.rank == 0: self.sample_grid()
+            if self.curve_data is not None and (self.step % cfg.eval_every == 0 or self.step == until):
+                t0 += self.curve_point()                          # not counted in the training speed
         if bar is not None: bar.close()
         if self.saved_step != self.step: self.save()       # the same decision on every process (no file races)
         if self.rank == 0:
             self.sample_grid(); plot_losses(self.run_dir)
+            if self.curve_data is not None: plot_accuracy(self.run_dir)
         return dict(step=self.step, total=self.total, steps_run=self.step - start,
                     seconds=time.perf_counter() - t_start, run_dir=str(self.run_dir))
 
@@ -607,6 +645,82 @@ def plot_losses(run_dir, path=None):
     with atomic_write(path) as f: g.figure.savefig(f, format='png', dpi=90)
     plt.close(g.figure)
     return path
+
+# %% ../nbs/15_train.ipynb #52006bbb
+CURVE_ATTRS = ('shape', 'colour', 'size', 'relation', 'count', 'background', 'all_correct')
+
+def _nan_to_none(d: dict) -> dict:
+    "NaN (an attribute no caption mentions, e.g. relations on one-object scenes) → None, which JSON can hold."
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
+
+def _curve_pairs(data: TextImageData, n: int) -> tuple:
+    "The (image, caption) pairs of a learning curve: the first `n` of `generate_for`'s order."
+    N, K = len(data), data.embeddings.shape[1]
+    n = min(n, N * K)
+    return [j % N for j in range(n)], [(j % N + j // N) % K for j in range(n)]
+
+@torch.no_grad()
+def semantic_reference(data: TextImageData, n: int, oracle=None) -> dict:
+    "{'real': accuracy of the real test images, 'chance': of the same images against another image's caption}."
+    from t2i_nb.eval.oracle import load_oracle, semantic_accuracy
+    oracle = oracle or load_oracle()
+    img, cap = _curve_pairs(data, n)
+    truths, x = [data.truth[i] for i in img], to_float(data.images[img]).to(next(oracle.parameters()).device)
+    return dict(real=semantic_accuracy(oracle, x, truths, cap), chance=semantic_accuracy(oracle, x.roll(1, 0), truths, cap))
+
+@torch.no_grad()
+def curve_point(recipe: Recipe, G: nn.Module, data: TextImageData, n: int, seed: int, device, oracle,
+                dtype=torch.float32) -> dict:
+    "The oracle's semantic accuracy of G's images for the first `n` test captions (fixed noise from `seed`)."
+    from t2i_nb.eval.oracle import semantic_accuracy
+    img, cap = _curve_pairs(data, n)
+    s = generate_for(recipe, G, data, len(img), seed, device, dtype=dtype)
+    return semantic_accuracy(oracle, to_float(s['images']).to(next(oracle.parameters()).device), [data.truth[i] for i in img], cap)
+
+def read_curve(run_dir):
+    "A run's learning curve (accuracy.jsonl) as a pandas DataFrame, with its reference levels in `.attrs`."
+    import pandas as pd
+    f = Path(run_dir)/'accuracy.jsonl'
+    if not f.exists(): raise MissingFileError(f, 'learning curve', 'Train a shapes preset with eval_every > 0 (e.g. --set eval_every=100).')
+    df = pd.DataFrame(_log_records(f))
+    ref = Path(run_dir)/'accuracy_reference.json'
+    df.attrs = json.loads(ref.read_text()) if ref.exists() else {}
+    return df
+
+def plot_accuracy(run_dir, path=None, attrs=CURVE_ATTRS):
+    "accuracy.png: each attribute's accuracy against the step, with the chance (grey) and real-image (green) levels."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    df = read_curve(run_dir)
+    attrs = [a for a in attrs if a in df and df[a].notna().any()]
+    fig, axs = plt.subplots(1, len(attrs), figsize=(2.3 * len(attrs), 2.4), squeeze=False)
+    for ax, a in zip(axs[0], attrs):
+        ax.plot(df.step, 100 * df[a], 'o-', ms=3, color='tab:blue', label='generated')
+        for lvl, style in (('real', 'g--'), ('chance', 'k:')):
+            v = df.attrs.get(lvl, {}).get(a)
+            if v is not None: ax.axhline(100 * v, ls=style[1:], color=style[0], lw=1, label=lvl)
+        ax.set_title(a, fontsize=9); ax.set_ylim(0, 102); ax.set_xlabel('step', fontsize=8); ax.tick_params(labelsize=7)
+    axs[0][0].set_ylabel('oracle accuracy (%)', fontsize=8); axs[0][-1].legend(fontsize=6, loc='lower right')
+    fig.tight_layout()
+    path = Path(path or Path(run_dir)/'accuracy.png')
+    with atomic_write(path) as f: fig.savefig(f, format='png', dpi=90)
+    plt.close(fig)
+    return path
+
+def plot_curves(df, hue: str, attrs=('shape', 'colour', 'size', 'all_correct'), reference: dict | None = None):
+    """Learning curves of several runs (a long table: `step`, the attributes, and a `hue` column naming the run),
+    one panel per attribute, with the chance (dotted) and real-image (dashed) levels of `reference`."""
+    import matplotlib.pyplot as plt, seaborn as sns
+    fig, axs = plt.subplots(1, len(attrs), figsize=(2.6 * len(attrs), 2.6), squeeze=False, sharey=True)
+    for k, (ax, a) in enumerate(zip(axs[0], attrs)):
+        sns.lineplot(data=df.assign(**{a: 100 * df[a]}), x='step', y=a, hue=hue, marker='o', ms=3, ax=ax, legend=k == len(attrs) - 1)
+        for lvl, ls, c in (('real', '--', 'g'), ('chance', ':', 'k')):
+            v = (reference or {}).get(lvl, {}).get(a)
+            if v is not None: ax.axhline(100 * v, ls=ls, color=c, lw=1)
+        ax.set_title(a, fontsize=9); ax.set_ylim(0, 102); ax.set_ylabel('oracle accuracy (%)' if k == 0 else '')
+    if len(attrs): axs[0][-1].legend(fontsize=6, title=hue, title_fontsize=6, loc='lower right')
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/15_train.ipynb #ad73cc73
 def train(cfg: TrainConfig, run_dir, resume: str = 'auto', progress: bool = True, until: int | None = None) -> dict:
@@ -660,7 +774,7 @@ register_preset('toy-shapes', model='toy', dataset='shapes', image_size=16, batc
 # %% ../nbs/15_train.ipynb #aa7e3e77
 @torch.no_grad()
 def generate_for(recipe: Recipe, G: nn.Module, data: TextImageData, n: int, seed: int = 0, device='cpu',
-                 batch_size: int = 100) -> dict:
+                 batch_size: int = 100, dtype=torch.float32) -> dict:
     "One image per test caption for the first `n` (image, caption) pairs: uint8 images, captions, keys, caption indices."
     N, K = len(data), data.embeddings.shape[1]
     items = [(j % N, (j % N + j // N) % K) for j in range(n)]
@@ -670,8 +784,8 @@ def generate_for(recipe: Recipe, G: nn.Module, data: TextImageData, n: int, seed
     out = []
     for a in range(0, n, batch_size):
         it = items[a:a + batch_size]
-        emb = data.embeddings[torch.tensor([i for i, _ in it]), torch.tensor([c for _, c in it])].float().to(device)
-        imgs = recipe.generate(emb, {k: v[a:a + batch_size].to(device) for k, v in noise.items()}, G)
+        emb = data.embeddings[torch.tensor([i for i, _ in it]), torch.tensor([c for _, c in it])].to(device, dtype)
+        imgs = recipe.generate(emb, {k: v[a:a + batch_size].to(device, dtype) for k, v in noise.items()}, G)
         out.append(to_uint8((imgs[-1] if isinstance(imgs, (list, tuple)) else imgs).cpu()))
     G.train(was)
     return dict(images=torch.cat(out), captions=[data.captions[i][c] for i, c in items],
@@ -699,9 +813,11 @@ def evaluate_run(run_dir, n_samples: int = 1000, metrics=('fid', 'kid', 'is', 'm
     save_samples(samples, s['images'], s['captions'], s['keys'], s['caption_idx'])
     if cfg.dataset == 'shapes':
         from t2i_nb.data.shapes import shapes_cache
-        data_dir = Path(cfg.data_root) if cfg.data_root else shapes_cache()
+        data_dir = Path(cfg.data_root) if cfg.data_root else shapes_cache(level=cfg.level)   # the run's curriculum level
     else: data_dir = Path(cfg.data_root)
     m = run_evaluation(samples, data_dir, run_dir, metrics=tuple(metrics), device=str(device), seed=cfg.seed)
+    if cfg.dataset == 'shapes' and 'semantic' in metrics:       # the two levels every accuracy is read against
+        m['semantic_reference'] = {k: _nan_to_none(v) for k, v in semantic_reference(test, n).items()}
     m.update(checkpoint=str(path), step=int(ck['step']), preset=cfg.preset)
     write_text_atomic(run_dir/'metrics.json', json.dumps(m, indent=1, default=str) + '\n')
     return m
@@ -767,7 +883,8 @@ def load_generator(path, device='cpu') -> tuple:
 
 # %% ../nbs/15_train.ipynb #1dfea323
 SWEEP_COLUMNS = {'fid': 'fid', 'kid_mean': 'kid', 'is_mean': 'IS', 'ms_ssim': 'ms_ssim', 'clip_score': 'clip_score',
-                 'semantic_colour': 'colour', 'semantic_shape': 'shape', 'semantic_all_correct': 'all_correct'}
+                 'semantic_colour': 'colour', 'semantic_shape': 'shape', 'semantic_size': 'size', 'semantic_relation': 'relation',
+                 'semantic_count': 'count', 'semantic_background': 'background', 'semantic_all_correct': 'all_correct'}
 
 def run_sweep(variants: dict, out_dir, csv, steps: int, seeds=(0,), eval_samples: int = 500,
               metrics='fid,semantic', batch_size: int | None = None):
@@ -790,3 +907,43 @@ def run_sweep(variants: dict, out_dir, csv, steps: int, seeds=(0,), eval_samples
                 **{short: s['metrics'][k] for k, short in SWEEP_COLUMNS.items() if k in s['metrics']})
             with atomic_write(csv, 'w') as f: pd.DataFrame(list(rows.values())).to_csv(f, index=False)
     return pd.DataFrame([rows[n, s, steps] for n in variants for s in seeds])
+
+# %% ../nbs/15_train.ipynb #d7e878d0
+def sweep_summary(table, metrics=('shape', 'colour', 'size', 'relation', 'all_correct', 'fid')):
+    "Mean ± sd over seeds of each variant's `metrics` (those in the table), in the variants' order, with the seed count."
+    import pandas as pd
+    ms = [m for m in metrics if m in table and table[m].notna().any()]
+    g = table.groupby('variant', sort=False)[ms]
+    out = g.mean().round(4).astype(object)
+    for m in ms:
+        out[m] = [f'{mu:.3f} ± {sd:.3f}' if m != 'fid' else f'{mu:.1f} ± {sd:.1f}' for mu, sd in zip(g[m].mean(), g[m].std(ddof=1).fillna(0))]
+    out.insert(0, 'seeds', g.size())
+    return out
+
+def paired_differences(table, baseline: str, metric: str):
+    "Per-seed differences of `metric` from the `baseline` variant, their mean ± sd, and whether that is an effect."
+    import pandas as pd
+    wide = table.pivot_table(index='seed', columns='variant', values=metric)
+    if baseline not in wide: raise T2IError(f'no variant {baseline!r} in the table: {list(wide)}')
+    rows = []
+    for v in [c for c in dict.fromkeys(table.variant) if c != baseline]:
+        d = (wide[v] - wide[baseline]).dropna()
+        mu, sd = float(d.mean()), float(d.std(ddof=1)) if len(d) > 1 else float('nan')
+        effect = len(d) > 1 and ((d > 0).all() or (d < 0).all()) and abs(mu) > sd
+        rows.append(dict(variant=v, metric=metric, **{f'seed {int(s)}': round(float(x), 4) for s, x in d.items()},
+                         mean=round(mu, 4), sd=round(sd, 4), verdict='effect' if effect else 'within seed spread'))
+    return pd.DataFrame(rows).set_index('variant')
+
+def sweep_reference(preset: str, n: int = 500, overrides: dict | None = None, fid: bool = True):
+    "The 'real images' and 'chance' rows for a shapes sweep evaluated on the first `n` test captions."
+    import pandas as pd
+    cfg = make_config(preset, overrides)
+    test = load_data(cfg, 'test')
+    ref = semantic_reference(test, n)
+    rows = {'real images': ref['real'], 'chance (other captions)': ref['chance']}
+    rows = {k: {a: v[a] for a in CURVE_ATTRS if a in v} for k, v in rows.items()}
+    if fid:
+        from t2i_nb.eval.metrics import fidelity
+        train = load_data(cfg, 'train', limit=n)
+        rows['real images']['fid'] = fidelity(train.images, test.images, fid=True, kid=False, isc=False)['fid']
+    return pd.DataFrame(rows).T

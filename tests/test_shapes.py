@@ -35,7 +35,7 @@ def test_same_seed_same_bytes(tmp_path, shapes_small):
 # The content of `make_shapes(n_images=40, seed=0)`. It changes only when the generator changes on
 # purpose (grammar, palette, layout): then update it and say so in the commit, since every dataset
 # a user generated before is no longer reproducible by the new code.
-GOLDEN_40 = '977edfff0b6c308c8ab05b14ec13398f2b287cdde2fb5798829d2d71a6280ad7'
+GOLDEN_40 = 'aa93b9aa53fc37175a6a1d4de949df8d763b8a114dc171fb30cbbba6e12c3bf1'   # 2026-11-29: dataset.json records the curriculum level (images and captions unchanged)
 
 
 def test_golden_content(tmp_path):
@@ -84,3 +84,20 @@ def test_ground_truth_matches_captions_and_splits(shapes_small):
                     without = rf'\ban? {col} {shp}\b'
                     assert bool(re.search(with_size if m['size'] else without, c['text'])), (k, c['text'], m)
                 if c['background']: assert words & set(SYNONYMS.get(t['background'], (t['background'],)))
+
+
+def test_curriculum_level_through_the_cli(tmp_path):
+    out = tmp_path/'centred'
+    r = run_cli('data', 'shapes', '--out', out, '--n-images', 60, '--seed', 3, '--level', 'centred')
+    assert 'centred' in r.stdout
+    meta = json.loads((out/'dataset.json').read_text())
+    assert meta['level'] == 'centred' and meta['level_spec']['n_objects'] == [1]
+    truths = [json.loads(p.read_text()) for p in (out/'images').rglob('*.json')]
+    assert len(truths) == 60 and all(len(t['objects']) == 1 and not t['relations'] for t in truths)
+    assert all(abs(t['objects'][0]['cx'] - .5) <= .1 and abs(t['objects'][0]['cy'] - .5) <= .1 for t in truths)
+    held = [t for t in truths if t['split'] == 'heldout']
+    assert held and all((t['objects'][0]['colour'], t['objects'][0]['shape']) in HELD_OUT for t in held)
+    r = run_cli('data', 'shapes', '--out', out, '--n-images', 60, '--seed', 3, check=False)     # another level there
+    assert r.returncode == 2 and "'level': 'centred'" in r.stderr and 'Traceback' not in r.stderr
+    run_cli('data', 'card', out, '--out', tmp_path/'card')
+    assert 'level `centred`' in (tmp_path/'card'/'card.md').read_text()

@@ -16,10 +16,11 @@ from PIL import Image, ImageDraw
 from ..core import DataError, file_lock, write_text_atomic
 
 # %% auto #0
-__all__ = ['SHAPES', 'COLOURS', 'BACKGROUNDS', 'SIZES', 'RELATIONS', 'INVERSE', 'HELD_OUT', 'CLASSES', 'SYNONYMS',
-           'SPLIT_FRACTIONS', 'CAPTIONS_PER_IMAGE', 'class_dir', 'ShapeObject', 'relation', 'Draws', 'Scene',
-           'sample_scene', 'render', 'caption', 'check_tree', 'make_item', 'make_shapes', 'tree_hash', 'preview_grid',
-           'attribute_table', 'caption_table', 'load_split', 'shapes_cache', 'dataset_card', 'write_dataset_card']
+__all__ = ['SHAPES', 'COLOURS', 'BACKGROUNDS', 'SIZES', 'RELATIONS', 'INVERSE', 'HELD_OUT', 'CLASSES', 'LEVELS', 'SYNONYMS',
+           'SPLIT_FRACTIONS', 'CAPTIONS_PER_IMAGE', 'class_dir', 'ShapeObject', 'relation', 'Draws', 'Level',
+           'get_level', 'Scene', 'sample_scene', 'render', 'caption', 'check_tree', 'make_item', 'make_shapes',
+           'tree_hash', 'preview_grid', 'attribute_table', 'caption_table', 'load_split', 'shapes_cache',
+           'dataset_card', 'write_dataset_card']
 
 # %% ../../nbs/01_data.shapes.ipynb #9edfce5c
 SHAPES = ('circle', 'square', 'triangle', 'diamond', 'cross')
@@ -87,6 +88,28 @@ class Draws:
             j = self.integers(k + 1); out[k], out[j] = out[j], out[k]
         return out
 
+# %% ../../nbs/01_data.shapes.ipynb #a008ab96
+@dataclass(frozen=True)
+class Level:
+    "A curriculum level: how many objects a scene has (and how often), and how far from the centre they may be."
+    name: str
+    n_objects: tuple = (1, 2, 3)
+    p_objects: tuple = (0.3, 0.4, 0.3)
+    jitter: float | None = None       # centres within ±jitter of the image centre (None: anywhere the object fits)
+    def span(self, half: float) -> tuple:
+        "The range of centre coordinates for an object of half-side `half` (plus margin)."
+        if self.jitter is None: return half, 1 - half
+        return max(half, 0.5 - self.jitter), min(1 - half, 0.5 + self.jitter)
+
+LEVELS = {'centred': Level('centred', (1,), (1.0,), 0.1), 'single': Level('single', (1,), (1.0,)),
+          'scenes': Level('scenes')}
+
+def get_level(level) -> Level:
+    "A `Level` by name (or itself), with an error that lists the levels."
+    if isinstance(level, Level): return level
+    if level not in LEVELS: raise DataError(f"unknown shapes level {level!r}: choose one of {', '.join(LEVELS)}")
+    return LEVELS[level]
+
 # %% ../../nbs/01_data.shapes.ipynb #692da775
 @dataclass
 class Scene:
@@ -96,9 +119,10 @@ class Scene:
 
 _ALLOWED = {s: [c for c in COLOURS if (c, s) not in HELD_OUT] for s in SHAPES}
 
-def sample_scene(rng: Draws, held_out: bool = False, max_tries: int = 200) -> Scene:
-    "Sample a scene; with `held_out` the first object is a held-out colour-shape pair, else none is."
-    n = rng.choice([1, 2, 3], p=[0.3, 0.4, 0.3])
+def sample_scene(rng: Draws, held_out: bool = False, max_tries: int = 200, level='scenes') -> Scene:
+    "Sample a scene of `level`; with `held_out` the first object is a held-out colour-shape pair, else none is."
+    lv = get_level(level)
+    n = rng.choice(list(lv.n_objects), p=list(lv.p_objects))
     background = rng.choice(list(BACKGROUNDS))
     while True:
         attrs = []
@@ -109,8 +133,8 @@ def sample_scene(rng: Draws, held_out: bool = False, max_tries: int = 200) -> Sc
         for _ in range(max_tries):
             objs = []
             for s, c, z in attrs:
-                half = SIZES[z] / 2 + 0.02
-                objs.append(ShapeObject(s, c, z, rng.uniform(half, 1 - half), rng.uniform(half, 1 - half)))
+                lo, hi = lv.span(SIZES[z] / 2 + 0.02)
+                objs.append(ShapeObject(s, c, z, rng.uniform(lo, hi), rng.uniform(lo, hi)))
             if all(_clear(objs[i], objs[j]) for i in range(n) for j in range(i + 1, n)):
                 rels = [(i, relation(objs[i], objs[j]), j) for i in range(n) for j in range(i + 1, n)]
                 return Scene(background, objs, rels)
@@ -303,10 +327,10 @@ def _splits(n: int, seed: int) -> list:
     split[perm[:n_h]] = 'heldout'; split[perm[n_h:n_h + n_t]] = 'test'
     return list(split)
 
-def make_item(index: int, split: str, seed: int = 0, size: int = 64) -> dict:
-    "Everything about image `index`: its scene, image, 10 captions, their parses and mentions."
+def make_item(index: int, split: str, seed: int = 0, size: int = 64, level='scenes') -> dict:
+    "Everything about image `index` of `level`: its scene, image, 10 captions, their parses and mentions."
     rng = Draws([seed, index])
-    scene = sample_scene(rng, held_out=split == 'heldout')
+    scene = sample_scene(rng, held_out=split == 'heldout', level=level)
     o0 = scene.objects[0]
     name = f'shapes_{index:06d}'
     key = f'{class_dir(o0.colour, o0.shape)}/{name}'
@@ -325,11 +349,11 @@ def make_item(index: int, split: str, seed: int = 0, size: int = 64) -> dict:
 
 # %% ../../nbs/01_data.shapes.ipynb #9d969ac8
 def _write_chunk(args) -> tuple:
-    root, items, seed, size = args
+    root, items, seed, size, level = args
     root, words, keys = Path(root), Counter(), []
     made = set()
     for index, split in items:
-        it = make_item(index, split, seed, size)
+        it = make_item(index, split, seed, size, level)
         img_dir, txt_dir = root/'images'/it['key'].split('/')[0], root/'text'/it['key'].split('/')[0]
         if img_dir not in made: img_dir.mkdir(parents=True, exist_ok=True); txt_dir.mkdir(parents=True, exist_ok=True); made.add(img_dir)
         stem = it['key'].split('/')[1]
@@ -342,11 +366,12 @@ def _write_chunk(args) -> tuple:
     return words, keys
 
 # %% ../../nbs/01_data.shapes.ipynb #5bf2f6bd
-def make_shapes(out, n_images: int = 10_000, size: int = 64, seed: int = 0, workers: int | None = None) -> Path:
-    "Generate the `shapes` dataset into `out` (or reuse an identical one there); returns the folder. Same arguments, same bytes."
+def make_shapes(out, n_images: int = 10_000, size: int = 64, seed: int = 0, workers: int | None = None,
+                level: str = 'scenes') -> Path:
+    "Generate the `shapes` dataset of curriculum `level` into `out` (or reuse an identical one there); returns the folder. Same arguments, same bytes."
     out = Path(out)
     with file_lock(_lock_path(out)):   # a second process asking for the same folder waits, then reuses it
-        return _make_shapes(out, n_images, size, seed, workers)
+        return _make_shapes(out, n_images, size, seed, workers, get_level(level).name)
 
 def _lock_path(out: Path) -> Path:
     "A lock file per output folder, kept in the temp dir so that nothing is added beside the user's data."
@@ -354,12 +379,13 @@ def _lock_path(out: Path) -> Path:
     digest = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir())/'t2i_nb-locks'/f'shapes-{digest}.lock'
 
-def _make_shapes(out: Path, n_images, size, seed, workers) -> Path:
+def _make_shapes(out: Path, n_images, size, seed, workers, level) -> Path:
     if n_images < 1: raise DataError(f'n_images must be at least 1, got {n_images}')
     if not 32 <= size <= 256: raise DataError(f'size must be 32-256 px, got {size}: pick a --size in that range')
-    params = dict(seed=seed, size=size, n_images=n_images)
+    params = dict(seed=seed, size=size, n_images=n_images, level=level)
     if (out/'dataset.json').exists() and not (out/'.incomplete').exists():
         old = json.loads((out/'dataset.json').read_text())
+        old.setdefault('level', 'scenes')             # datasets written before levels existed
         if {k: old.get(k) for k in params} == params: return out
         raise DataError(f"'{out}' already holds a shapes dataset made with "
                         f"{ {k: old.get(k) for k in params} }, not {params}: choose another --out folder, "
@@ -371,7 +397,7 @@ def _make_shapes(out: Path, n_images, size, seed, workers) -> Path:
     (out/'.incomplete').write_text(json.dumps(params) + '\n')
     splits = _splits(n_images, seed)
     workers = workers or min(os.cpu_count() or 1, 8)
-    jobs = [(str(out), [(i, splits[i]) for i in range(a, min(a + 500, n_images))], seed, size)
+    jobs = [(str(out), [(i, splits[i]) for i in range(a, min(a + 500, n_images))], seed, size, level)
             for a in range(0, n_images, 500)]
     words, keys = Counter(), {s: [] for s in ('train', 'test', 'heldout')}
     def collect(res):
@@ -384,7 +410,9 @@ def _make_shapes(out: Path, n_images, size, seed, workers) -> Path:
         for j in jobs: collect(_write_chunk(j))
     for s, ks in keys.items():
         (out/s).mkdir(exist_ok=True); write_text_atomic(out/s/'filenames.txt', '\n'.join(ks) + '\n')
-    meta = dict(name='shapes', version=1, seed=seed, size=size, n_images=n_images,
+    lv = LEVELS[level]
+    meta = dict(name='shapes', version=1, seed=seed, size=size, n_images=n_images, level=level,
+                level_spec=dict(n_objects=list(lv.n_objects), p_objects=list(lv.p_objects), jitter=lv.jitter),
                 captions_per_image=CAPTIONS_PER_IMAGE, splits={s: len(k) for s, k in keys.items()},
                 shapes=list(SHAPES), colours=COLOURS, backgrounds=BACKGROUNDS, sizes=SIZES, relations=list(RELATIONS),
                 held_out=[list(p) for p in HELD_OUT], classes=[class_dir(*c.split('_')) for c in CLASSES],
@@ -456,10 +484,12 @@ def load_split(root, split: str = 'train', limit: int | None = None) -> dict:
                 captions=[(root/'text'/f'{k}.txt').read_text().splitlines() for k in keys],
                 truth=[json.loads((root/'images'/f'{k}.json').read_text()) for k in keys])
 
-def shapes_cache(n_images: int = 10_000, size: int = 64, seed: int = 0) -> Path:
-    "The shared default shapes dataset under `runs/cache/shapes<size>`, generated on first use."
+def shapes_cache(n_images: int = 10_000, size: int = 64, seed: int = 0, level: str = 'scenes') -> Path:
+    "The shared shapes dataset of `level` under `runs/cache/shapes<size>[-<level>]`, generated on first use."
     from t2i_nb.core import runs_dir
-    return make_shapes(runs_dir('cache')/f'shapes{size}', n_images, size, seed)
+    level = get_level(level).name
+    return make_shapes(runs_dir('cache')/f"shapes{size}{'' if level == 'scenes' else '-' + level}", n_images, size, seed,
+                       level=level)
 
 # %% ../../nbs/01_data.shapes.ipynb #a383ed55
 def dataset_card(root) -> dict:
@@ -474,7 +504,8 @@ def dataset_card(root) -> dict:
     per_image = objs.drop_duplicates('key')
     words = caps['words']
     return dict(
-        name='shapes', root=str(root), seed=meta['seed'], image_size=meta['size'], images=meta['n_images'],
+        name='shapes', root=str(root), level=meta.get('level', 'scenes'), seed=meta['seed'], image_size=meta['size'],
+        images=meta['n_images'],
         splits=meta['splits'], captions=int(len(caps)), captions_per_image=meta['captions_per_image'],
         distinct_captions=int(caps['text'].nunique()),
         vocabulary_size=len(meta['vocabulary']), vocabulary=meta['vocabulary'],
@@ -504,8 +535,8 @@ def write_dataset_card(root, out_dir) -> Path:
     ax.set_title('caption length (words)'); fig.tight_layout(); fig.savefig(out/'caption_lengths.png', dpi=80); plt.close(fig)
     write_text_atomic(out/'card.json', json.dumps(card, indent=1) + '\n')
     top = sorted(card['vocabulary'].items(), key=lambda kv: -kv[1])[:15]
-    md = [f"# Dataset card: shapes ({card['images']:,} images, {card['image_size']}×{card['image_size']})", '',
-          f"Generated by `t2i_nb.data.shapes.make_shapes(seed={card['seed']})` into `{card['root']}`.", '',
+    md = [f"# Dataset card: shapes, level `{card['level']}` ({card['images']:,} images, {card['image_size']}×{card['image_size']})", '',
+          f"Generated by `t2i_nb.data.shapes.make_shapes(seed={card['seed']}, level='{card['level']}')` into `{card['root']}`.", '',
           '| split | images | captions |', '|---|---:|---:|',
           *[f"| {s} | {n:,} | {n * card['captions_per_image']:,} |" for s, n in card['splits'].items()], '',
           f"* captions: {card['captions']:,} ({card['distinct_captions']:,} distinct), "

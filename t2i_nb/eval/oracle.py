@@ -444,8 +444,9 @@ def semantic_accuracy(oracle: ShapesOracle, images: torch.Tensor, truths: list, 
             for r, t, ci in zip(readings, truths, cis)]
     df = pd.DataFrame(rows)
     bgm = df[df.background_mentioned]
+    rate = lambda hits, n: hits / n if n else float('nan')   # nothing to check (e.g. no relation in one-object scenes): NaN, not 0
     out = dict(images=len(df), shape=df['shape'].sum() / df.n_objects.sum(), colour=df.colour.sum() / df.n_objects.sum(),
-               size=df['size'].sum() / max(df.n_sizes.sum(), 1), relation=df.relation.sum() / max(df.n_relations.sum(), 1),
+               size=rate(df['size'].sum(), df.n_sizes.sum()), relation=rate(df.relation.sum(), df.n_relations.sum()),
                count=df['count'].mean(), background=float(bgm.background.astype(bool).mean()) if len(bgm) else float('nan'),
                all_correct=df.all_correct.mean())
     out = {k: (int(v) if k == 'images' else round(float(v), 4)) for k, v in out.items()}
