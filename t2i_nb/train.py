@@ -913,11 +913,12 @@ def sweep_summary(table, metrics=('shape', 'colour', 'size', 'relation', 'all_co
     "Mean ± sd over seeds of each variant's `metrics` (those in the table), in the variants' order, with the seed count."
     import pandas as pd
     ms = [m for m in metrics if m in table and table[m].notna().any()]
-    g = table.groupby('variant', sort=False)[ms]
-    out = g.mean().round(4).astype(object)
+    g = table.groupby('variant', sort=False)
+    mean, sd = g[ms].mean(), g[ms].std(ddof=1).fillna(0)
+    out = pd.DataFrame(index=mean.index)
+    out['seeds'] = g.size()
     for m in ms:
-        out[m] = [f'{mu:.3f} ± {sd:.3f}' if m != 'fid' else f'{mu:.1f} ± {sd:.1f}' for mu, sd in zip(g[m].mean(), g[m].std(ddof=1).fillna(0))]
-    out.insert(0, 'seeds', g.size())
+        out[m] = [f'{a:.3f} ± {b:.3f}' if m != 'fid' else f'{a:.1f} ± {b:.1f}' for a, b in zip(mean[m], sd[m])]
     return out
 
 def paired_differences(table, baseline: str, metric: str):
