@@ -35,7 +35,7 @@ demo: $(STAMP)
 
 ## make test: library in sync with the notebooks, notebooks clean, every notebook, then tests/
 test: $(STAMP) check-sync
-	$(BIN)/nbdev_test --n_workers 2 --timing
+	T2I_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider
 
 check-sync: $(STAMP)

@@ -28,12 +28,15 @@ def _data_card(a):
 
 def _data_check(a):
     from t2i_nb.data.readers import check_layout
-    problems = check_layout(a.name, a.root)
+    notes = []
+    problems = check_layout(a.name, a.root, full=a.full, notes=notes)
+    for n in notes: print(f'  note: {n}')
     if problems:
         print(f'{a.name} at {a.root}: {len(problems)} problem(s)')
         for p in problems: print(f'  - {p}')
         return 1
-    print(f'{a.name} at {a.root}: layout OK')
+    print(f"{a.name} at {a.root}: OK (layout, every caption file and side file read; "
+          + ('every image decoded)' if a.full else '20 images per split decoded: --full decodes all)'))
     return 0
 
 # %% ../nbs/03_cli.ipynb #2958e6b5
@@ -86,6 +89,7 @@ def parser() -> argparse.ArgumentParser:
     k = data.add_parser('check', help='verify a dataset layout and say what is missing and where to get it')
     k.add_argument('name', choices=['shapes', 'cub', 'oxford', 'coco', 'celeba-tiny'])
     k.add_argument('root', type=Path)
+    k.add_argument('--full', action='store_true', help='decode every image, not a sample of 20 per split')
     k.set_defaults(func=_data_check)
     e = sub.add_parser('eval', help='evaluate a folder of samples (images/ + captions.jsonl) into metrics.json')
     e.add_argument('--samples', required=True, type=Path); e.add_argument('--data', required=True, type=Path, help='the shapes dataset')
@@ -94,15 +98,18 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--extractor', default='shapes-oracle', help='shapes-oracle (offline) or inception-v3-compat')
     e.add_argument('--weights', default=None, help='feature-extractor weight file')
     e.add_argument('--clip', default='mini-clip-shapes', help='open_clip pretrained tag, checkpoint file, or mini-clip-shapes')
-    e.add_argument('--n-ref', type=int, default=1000); e.add_argument('--device', default='cpu')
+    e.add_argument('--n-ref', type=int, default=1000, help='reference images for FID/KID')
+    e.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N or auto')
     e.set_defaults(func=_eval)
     t = sub.add_parser('train', help='train a preset (and evaluate it), as nbs/jobs/train.ipynb does')
     t.add_argument('--preset', required=True, help='see `t2i presets`')
     t.add_argument('--run-dir', default=None, help='run folder (default: runs/train/PRESET); an existing run is resumed')
     t.add_argument('--data', default=None, help='dataset folder (default for shapes: the shared cache)')
-    t.add_argument('--steps', type=int, default=None); t.add_argument('--batch-size', type=int, default=None)
+    t.add_argument('--steps', type=int, default=None, help="training steps; 0 or absent: the preset's schedule")
+    t.add_argument('--batch-size', type=int, default=None, help="global batch; 0 or absent: the preset's")
     t.add_argument('--seed', type=int, default=None); t.add_argument('--device', default='auto')
-    t.add_argument('--resume', default='auto', help="auto (newest checkpoint of the run), none (refuse an existing run), or a file")
+    t.add_argument('--resume', default='auto', help='auto (newest checkpoint of the run), previous (the newest that loads; '
+                   'unreadable newer ones are moved aside to *.corrupt), none (refuse an existing run), or a file')
     t.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='override config fields, model.<key> for model settings')
     t.add_argument('--eval-samples', type=int, default=1000, help='test captions to generate and evaluate at the end (0: skip)')
     t.add_argument('--metrics', default='fid,kid,is,ms_ssim,semantic')
@@ -112,10 +119,21 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 def main(argv=None) -> int:
-    "Entry point of the `t2i` console script; returns the exit status."
+    """Entry point of the `t2i` console script; returns the exit status: 0 done, 1 a check found problems,
+    2 a usage or data error (one line saying what to do), 3 an unexpected error (a bug: please report it), 130 interrupted."""
+    import os, warnings
     args = parser().parse_args(argv)
+    warnings.simplefilter('default')                 # DataWarning / MetricWarning lines reach the user once each
     try:
         return args.func(args)
     except T2IError as e:
         print(f't2i: error: {e}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print('t2i: interrupted. Checkpoints already written are intact; run the same command again to resume.', file=sys.stderr)
+        return 130
+    except Exception as e:
+        if os.environ.get('T2I_DEBUG'): raise
+        print(f't2i: unexpected error: {type(e).__name__}: {e}\nThis is a bug in t2i_nb, not in your input: please report it '
+              'with the command you ran (set T2I_DEBUG=1 to see the traceback).', file=sys.stderr)
+        return 3

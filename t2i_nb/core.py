@@ -4,15 +4,16 @@
 
 # %% ../nbs/00_core.ipynb #bfc74532
 from __future__ import annotations
-import contextlib, os, random, tempfile, time
+import contextlib, json, os, random, re, tempfile, time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['T2IError', 'MissingFileError', 'DataError', 'seed_everything', 'atomic_write', 'write_text_atomic', 'file_lock',
-           'to_uint8', 'to_float', 'project_root', 'runs_dir']
+__all__ = ['T2IError', 'MissingFileError', 'DataError', 'short_errors', 'read_text', 'read_json', 'read_rgb', 'resolve_device',
+           'seed_everything', 'cpu_threads', 'atomic_write', 'write_text_atomic', 'file_lock', 'to_uint8', 'to_float',
+           'project_root', 'runs_dir']
 
 # %% ../nbs/00_core.ipynb #d65611eb
 class T2IError(RuntimeError):
@@ -27,6 +28,72 @@ class MissingFileError(T2IError, FileNotFoundError):
 class DataError(T2IError, ValueError):
     "A file exists but its content cannot be used (empty, corrupt, wrong layout)."
 
+# %% ../nbs/00_core.ipynb #764521e1
+def _one_line(shell, etype, value, tb, tb_offset=None) -> list[str]:
+    stb = [f'{etype.__name__}: {value}']
+    if shell is not None: shell._showtraceback(etype, value, stb)   # IPython 9 leaves publishing the error to the handler
+    return stb
+
+def short_errors(shell=None) -> bool:
+    "In IPython (a notebook, a papermill job), show a `T2IError` as its one-line message instead of a traceback."
+    if shell is None:
+        try: from IPython import get_ipython
+        except ImportError: return False
+        shell = get_ipython()
+    if shell is None: return False
+    shell.set_custom_exc((T2IError,), _one_line)
+    return True
+
+# %% ../nbs/00_core.ipynb #dde001d6
+def read_text(path, what: str = 'file', fix: str = '') -> str:
+    "The UTF-8 text of `path`; a missing file, a folder or non-UTF-8 bytes give an error naming the file and line."
+    path = Path(path)
+    try: data = path.read_bytes()
+    except FileNotFoundError: raise MissingFileError(path, what, fix) from None
+    except IsADirectoryError: raise DataError(f"'{path}' is a folder, but the {what} should be a file. {fix}") from None
+    try: return data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        raise DataError(f"'{path}', line {line}: the bytes {data[e.start:e.start + 4]!r} are not UTF-8 text; the {what} "
+                        f"must be UTF-8 (re-save it as UTF-8, or restore it). {fix}") from None
+
+def read_json(path, what: str = 'JSON file', fix: str = ''):
+    "The parsed JSON of `path`, with the file and line in the error when it is not JSON."
+    try: return json.loads(read_text(path, what, fix))
+    except json.JSONDecodeError as e:
+        raise DataError(f"'{path}', line {e.lineno}: the {what} is not valid JSON ({e.msg}). {fix}") from None
+
+def read_rgb(path, what: str = 'image', fix: str = '') -> np.ndarray:
+    "An image file as an RGB uint8 array (H, W, 3); a damaged or truncated file gives an error naming it."
+    from PIL import Image
+    path = Path(path)
+    try:
+        with Image.open(path) as im: return np.asarray(im.convert('RGB'))
+    except FileNotFoundError: raise MissingFileError(path, what, fix) from None
+    except (OSError, SyntaxError, ValueError) as e:      # PIL's UnidentifiedImageError and 'image file is truncated' are OSErrors
+        raise DataError(f"'{path}': cannot read this {what} ({type(e).__name__}: {e}); the file is damaged. {fix}") from None
+
+# %% ../nbs/00_core.ipynb #6f822aa5
+_DEVICE = re.compile(r'(auto|cpu|mps|cuda(:\d+)?)')
+
+def resolve_device(device: str = 'auto', local_rank: int = 0) -> torch.device:
+    "The torch device for a user's `device` string, checked against this machine."
+    if isinstance(device, torch.device): device = str(device)
+    if not isinstance(device, str) or not _DEVICE.fullmatch(device):
+        raise T2IError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', not {device!r}")
+    if device == 'auto': return torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu')
+    if device.startswith('cuda'):
+        if not torch.cuda.is_available():
+            raise T2IError(f"device {device!r}: torch sees no CUDA GPU here (torch.cuda.is_available() is False): "
+                           "use device 'cpu' (or 'auto', which picks the GPU when there is one)")
+        dev = torch.device(device) if ':' in device else torch.device('cuda', local_rank)
+        if dev.index >= torch.cuda.device_count():
+            raise T2IError(f'device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s), cuda:0 to '
+                           f'cuda:{torch.cuda.device_count() - 1}')
+        return dev
+    if device == 'mps' and not torch.backends.mps.is_available(): raise T2IError("device 'mps' is not available here: use 'cpu'")
+    return torch.device(device)
+
 # %% ../nbs/00_core.ipynb #6471d3cc
 def seed_everything(seed: int = 0, deterministic: bool = False) -> int:
     "Seed `random`, NumPy and torch; optionally request deterministic kernels."
@@ -37,6 +104,15 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> int:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
     return seed
+
+# %% ../nbs/00_core.ipynb #326df6a7
+def cpu_threads() -> int:
+    "Threads for torch on the CPU: `$T2I_THREADS` if set, else min(2, cores)."
+    v = os.environ.get('T2I_THREADS', '')
+    if v.strip():
+        if not v.strip().isdigit() or int(v) < 1: raise T2IError(f'T2I_THREADS must be a whole number >= 1, not {v!r}')
+        return int(v)
+    return min(2, os.cpu_count() or 1)
 
 # %% ../nbs/00_core.ipynb #2dd4c5a7
 @contextlib.contextmanager
@@ -62,15 +138,22 @@ def write_text_atomic(path, text: str) -> Path:
 # %% ../nbs/00_core.ipynb #aa596471
 @contextlib.contextmanager
 def file_lock(path, timeout: float = 3600.):
-    "Hold an exclusive lock on the file `path` (created if missing) inside the `with` block."
+    "Hold an exclusive lock on the file `path` (created if missing, removed when released) inside the `with` block."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     try: import fcntl
     except ImportError: fcntl = None
     if fcntl is not None:
-        with open(path, 'a') as f:
+        while True:
+            f = open(path, 'a')
             fcntl.flock(f, fcntl.LOCK_EX)     # blocks until the holder releases it (or dies)
-            try: yield path
-            finally: fcntl.flock(f, fcntl.LOCK_UN)
+            try: held = os.path.samestat(os.fstat(f.fileno()), os.stat(path))
+            except FileNotFoundError: held = False
+            if held: break
+            f.close()                         # the holder removed the file we waited on: lock the new one
+        try: yield path
+        finally:
+            with contextlib.suppress(FileNotFoundError): os.unlink(path)   # no lock files pile up
+            fcntl.flock(f, fcntl.LOCK_UN); f.close()
         return
     deadline = time.monotonic() + timeout
     while True:

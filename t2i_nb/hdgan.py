@@ -197,7 +197,7 @@ def _hdgan_paper(dataset, epochs, batch, halve, kl, load_size, flip=True):
                 num_emb=4, batch_size=batch, epochs=epochs, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), lr_halve_every=halve,
                 log_every=50, sample_every=5000, ckpt_every=5000, keep_last=3,
                 model_cfg=dict(emb_dim=1024, widths=HDGAN_256_WIDTHS, scales=[64, 128, 256], R={64: 1, 128: 3, 256: 5},
-                               enc_dim=512, sent_dim=128, z_dim=100, c_dim=128, repeat=1, local=True, kl_coef=kl))
+                               enc_dim=512, sent_dim=128, z_dim=100, c_dim=128, repeat=1, local=True, kl_coef=float(kl)))
 
 register_preset('hdgan-cub-256', **_hdgan_paper('cub', 500, 10, 100, 4, 304))
 register_preset('hdgan-oxford-256', **_hdgan_paper('oxford', 500, 10, 100, 4, 304))

@@ -14,19 +14,20 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from .core import DataError, MissingFileError, T2IError, atomic_write, seed_everything, to_float, to_uint8, write_text_atomic
+from .core import (DataError, MissingFileError, T2IError, atomic_write, resolve_device, seed_everything, to_float, to_uint8,
+                         write_text_atomic)
 from .losses import ls_fake, ls_real
 
 # %% auto #0
-__all__ = ['PRESETS', 'MODEL_MODULES', 'RECIPES', 'CKPT_FORMAT', 'MATHS_FIELDS', 'CURVE_ATTRS', 'GEN_FORMAT', 'SWEEP_COLUMNS',
-           'TrainConfig', 'register_preset', 'load_models', 'parse_value', 'parse_overrides', 'make_config',
-           'TextImageData', 'caption_embeddings', 'load_data', 'shapes_class_id', 'register_recipe', 'Recipe',
-           'DistBatchNorm', 'sync_batchnorm', 'setup_distributed', 'unwrap', 'EMA', 'autocast', 'checkpoint_path',
-           'list_checkpoints', 'save_checkpoint', 'load_checkpoint', 'load_state', 'total_steps', 'Trainer',
-           'save_grid', 'read_log', 'plot_losses', 'semantic_reference', 'curve_point', 'read_curve', 'plot_accuracy',
-           'plot_curves', 'train', 'ToyG', 'ToyD', 'ToyRecipe', 'generate_for', 'evaluate_run', 'resolve_path',
-           'run_job', 'export_generator', 'load_generator', 'run_sweep', 'sweep_summary', 'paired_differences',
-           'sweep_reference']
+__all__ = ['PRESETS', 'MODEL_MODULES', 'CHOICES', 'BOUNDS', 'POSITIVE', 'FIELD_HELP', 'RECIPES', 'CKPT_FORMAT', 'MATHS_FIELDS',
+           'CURVE_ATTRS', 'GEN_FORMAT', 'SWEEP_COLUMNS', 'TrainConfig', 'register_preset', 'load_models', 'parse_value',
+           'parse_overrides', 'validate_config', 'make_config', 'TextImageData', 'caption_embeddings', 'load_data',
+           'shapes_class_id', 'register_recipe', 'Recipe', 'DistBatchNorm', 'sync_batchnorm', 'setup_distributed',
+           'unwrap', 'EMA', 'autocast', 'checkpoint_path', 'list_checkpoints', 'save_checkpoint', 'load_checkpoint',
+           'load_state', 'total_steps', 'Trainer', 'save_grid', 'read_log', 'plot_losses', 'semantic_reference',
+           'curve_point', 'read_curve', 'plot_accuracy', 'plot_curves', 'train', 'ToyG', 'ToyD', 'ToyRecipe',
+           'generate_for', 'evaluate_run', 'resolve_path', 'job_config', 'run_job', 'export_generator',
+           'load_generator', 'run_sweep', 'sweep_summary', 'paired_differences', 'sweep_reference']
 
 # %% ../nbs/15_train.ipynb #a259fded
 @dataclass
@@ -95,10 +96,68 @@ def parse_overrides(items) -> dict:
     return out
 
 # %% ../nbs/15_train.ipynb #b6282ae1
+# what each field may hold: a set of choices, or (low, high) bounds (None: open); low bounds are inclusive unless noted
+CHOICES = dict(dataset=('shapes', 'cub', 'oxford', 'coco', 'celeba-tiny'), level=('centred', 'single', 'scenes'),
+               text_encoder=('mini-clip', 'char-cnn-rnn', 'clip'), amp=('none', 'bf16', 'fp16'), dtype=('float32', 'float64'))
+BOUNDS = dict(image_size=(8, 4096), load_size=(0, 4096), num_emb=(1, None), batch_size=(1, None), steps=(0, None),
+              lr_halve_every=(0, None), seed=(0, 2**63 - 1), log_every=(1, None), sample_every=(0, None), ckpt_every=(0, None),
+              keep_last=(0, None), n_grid=(1, None), eval_every=(0, None), eval_n=(1, None))
+POSITIVE = ('epochs', 'lr_g', 'lr_d')         # > 0
+FIELD_HELP = dict(keep_last='0 keeps every checkpoint', steps='0 trains `epochs` instead', log_every='log every N steps',
+                  ema='the decay, in [0, 1); 0 = no EMA', betas="Adam's (beta1, beta2), each in [0, 1)")
+
+def _typed(name: str, v, kind, where: str):
+    "`v` as the type `kind` (bool, int, float, str, tuple, dict), or an error naming the setting."
+    bad = T2IError(f"{where}{name} must be {dict(bool='true or false', int='a whole number', float='a number', str='a string', tuple='a list', dict='a dict').get(kind.__name__, kind.__name__)}, "
+                   f"not {v!r} ({type(v).__name__})" + (f' ({FIELD_HELP[name]})' if name in FIELD_HELP else ''))
+    if kind is bool:
+        if not isinstance(v, bool): raise bad
+    elif kind is int:
+        if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, float) and v.is_integer())): raise bad
+        v = int(v)
+    elif kind is float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)): raise bad
+        if not math.isfinite(v): raise T2IError(f'{where}{name} must be a finite number, not {v!r}')
+        v = float(v)
+    elif kind is tuple:
+        if not isinstance(v, (list, tuple)): raise bad
+        v = tuple(v)
+    elif not isinstance(v, kind): raise bad
+    return v
+
+def validate_config(values: dict) -> dict:
+    "Check every field's type and range; an error names the field, the value and what it may be."
+    kinds = {f.name: eval(f.type, {'dict': dict}) if isinstance(f.type, str) else f.type for f in dataclasses.fields(TrainConfig)}
+    out = dict(values)
+    for k, kind in kinds.items():
+        if k in out: out[k] = _typed(k, out[k], kind, '')
+    for k, opts in CHOICES.items():
+        if out.get(k, getattr(TrainConfig, k)) not in opts: raise T2IError(f"{k} must be one of {', '.join(map(repr, opts))}, not {out[k]!r}")
+    for k, (lo, hi) in BOUNDS.items():
+        v = out.get(k, getattr(TrainConfig, k))
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            rng = f'at least {lo}' if hi is None else f'between {lo} and {hi}'
+            raise T2IError(f'{k} must be {rng}, not {v!r}' + (f' ({FIELD_HELP[k]})' if k in FIELD_HELP else ''))
+    for k in POSITIVE:
+        if out.get(k, getattr(TrainConfig, k)) <= 0: raise T2IError(f'{k} must be greater than 0, not {out[k]!r}')
+    if not 0 <= out.get('ema', 0.0) < 1: raise T2IError(f"ema must be in [0, 1), not {out['ema']!r} ({FIELD_HELP['ema']})")
+    b = out.get('betas', TrainConfig.betas)
+    if len(b) != 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 1 for x in b):
+        raise T2IError(f"betas must be two numbers in [0, 1), not {list(b)!r} ({FIELD_HELP['betas']})")
+    if 0 < out.get('load_size', 0) < out.get('image_size', TrainConfig.image_size):
+        raise T2IError(f"load_size {out['load_size']} is smaller than image_size {out.get('image_size')}: crops are taken "
+                       'from the loaded images, so load_size must be 0 (no crop) or at least image_size')
+    from t2i_nb.core import _DEVICE
+    dev = out.get('device', 'auto')
+    if not isinstance(dev, str) or not _DEVICE.fullmatch(dev):
+        raise T2IError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', not {dev!r}")
+    return out
+
 def make_config(preset: str, overrides: dict | None = None) -> TrainConfig:
-    "The config of `preset` with `overrides` applied; `model.<key>` (or `model_cfg.<key>`) sets a model setting."
+    "The config of `preset` with `overrides` applied and checked; `model.<key>` (or `model_cfg.<key>`) sets a model setting."
     load_models()
-    if preset not in PRESETS: raise T2IError(f'unknown preset {preset!r}: choose one of {", ".join(sorted(PRESETS))}')
+    if not isinstance(preset, str) or preset not in PRESETS:
+        raise T2IError(f'unknown preset {preset!r}: choose one of {", ".join(sorted(PRESETS))}')
     values = copy.deepcopy(PRESETS[preset]) | {'preset': preset}
     model_cfg = values.setdefault('model_cfg', {})
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -108,12 +167,16 @@ def make_config(preset: str, overrides: dict | None = None) -> TrainConfig:
             sub = k.split('.', 1)[1]
             if sub not in model_cfg:
                 raise T2IError(f'{preset} has no model setting {sub!r}; its model settings are: {", ".join(sorted(model_cfg))}')
-            model_cfg[sub] = v
+            old = model_cfg[sub]                  # a model setting keeps the type the preset gave it
+            kind = next((t for t in (bool, int, float, str, tuple, dict) if isinstance(old, t) or (t is tuple and isinstance(old, list))), None)
+            model_cfg[sub] = v if old is None or v is None or kind is None else _typed(sub, v, kind, 'model.')   # None: off / random
+            if isinstance(old, (int, float)) and not isinstance(old, bool) and old >= 0 and v is not None and model_cfg[sub] < 0:
+                raise T2IError(f'model.{sub} must not be negative, not {v!r}')
         elif k in fields and k != 'preset': values[k] = v
         else:
             raise T2IError(f'unknown setting {k!r}; settings are: {", ".join(sorted(set(fields) - {"preset", "model_cfg"}))}'
                            f' and model.<key> for: {", ".join(sorted(model_cfg))}')
-    return TrainConfig(**values)
+    return TrainConfig(**validate_config(values))
 
 # %% ../nbs/15_train.ipynb #9c9fe1ec
 def _mix(*xs) -> int:
@@ -220,7 +283,8 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None) 
         root = Path(cfg.data_root) if cfg.data_root else shapes_cache(level=cfg.level)
         if cfg.text_encoder != 'mini-clip': raise T2IError(f"shapes presets use text_encoder='mini-clip', not {cfg.text_encoder!r}")
         d = load_split(root, split, limit)
-        level = json.loads((root/'dataset.json').read_text()).get('level', 'scenes')
+        from t2i_nb.core import read_json
+        level = read_json(root/'dataset.json', 'shapes dataset description', f'Generate it again: t2i data shapes --out {root}').get('level', 'scenes')
         if level != cfg.level:
             raise T2IError(f"'{root}' holds the shapes level {level!r}, but this run asks for level={cfg.level!r}: pass a "
                            f"dataset of that level (t2i data shapes --level {cfg.level}) or --set level={level}")
@@ -340,9 +404,7 @@ def setup_distributed(device: str = 'auto') -> tuple:
     "(rank, world size, device); joins the process group when started by torchrun / accelerate (WORLD_SIZE > 1)."
     world = int(os.environ.get('WORLD_SIZE', '1'))
     local = int(os.environ.get('LOCAL_RANK', '0'))
-    if device == 'auto': device = f'cuda:{local}' if torch.cuda.is_available() else 'cpu'
-    elif device == 'cuda' and world > 1: device = f'cuda:{local}'
-    dev = torch.device(device)
+    dev = resolve_device(device, local)       # checked; a bare 'cuda' gets this process's index
     if dev.type == 'cuda': torch.cuda.set_device(dev)
     if world > 1 and not dist.is_initialized():
         dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
@@ -398,8 +460,9 @@ def load_checkpoint(path, cfg: TrainConfig | None = None) -> dict:
     if not path.exists(): raise MissingFileError(path, 'checkpoint', 'Check the run folder, or start a new run with resume=none.')
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        raise DataError(f"'{path}' cannot be read as a t2i_nb checkpoint ({type(e).__name__}: {str(e)[:200]}). "
-                        'If a run was killed while writing it, delete it: the previous checkpoint is kept beside it.') from None
+        raise DataError(f"'{path}' cannot be read as a t2i_nb checkpoint ({type(e).__name__}: {str(e)[:200]}). Nothing was "
+                        "deleted. To continue from the newest checkpoint that loads, resume with 'previous' (t2i train "
+                        "--resume previous, or the job's resume='previous'): it moves this file aside to *.corrupt.") from None
     if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
         raise DataError(f"'{path}' is not a t2i_nb training checkpoint (no format tag {CKPT_FORMAT!r}).")
     if cfg is not None and (ck['model'], ck['preset']) != (cfg.model, cfg.preset):
@@ -494,7 +557,10 @@ class Trainer:
         self.step = self.saved_step = int(ck['step'])
 
     def _resume(self, resume):
+        if self.rank == 0: self._clean_partial_writes()
         existing = list_checkpoints(self.run_dir)
+        if resume == 'previous':
+            resume = self._newest_readable(existing); existing = list_checkpoints(self.run_dir)
         if resume in (None, 'none', False):
             if existing:
                 raise T2IError(f"'{self.run_dir}' already holds checkpoints (newest: {existing[-1].name}): resume with "
@@ -508,6 +574,25 @@ class Trainer:
                 raise T2IError(f"'{self.run_dir}' holds checkpoints newer than step {self.step} (newest: {newer[-1].name}): "
                                f"to branch from '{path}', resume it into a new run folder.")
         if self.rank == 0: self._trim_log()     # log lines after the checkpoint (all of them when starting afresh)
+
+    def _clean_partial_writes(self):
+        "Remove the temporary files of writes a killed process left behind (atomic_write's .NAME.XXXX.tmp)."
+        tmp = [p for d in (self.run_dir, self.run_dir/'checkpoints', self.run_dir/'samples') for p in d.glob('.*.tmp')]
+        for p in tmp: p.unlink(missing_ok=True)
+        if tmp: warnings.warn(f"removed {len(tmp)} partial file(s) an interrupted write left in '{self.run_dir}' "
+                              f"(e.g. {tmp[0].name}); the files they were replacing are intact", stacklevel=3)
+
+    def _newest_readable(self, existing: list):
+        "resume='previous': the newest checkpoint that loads; unreadable newer ones are moved aside to *.corrupt, loudly."
+        for path in reversed(existing):
+            try: load_checkpoint(path, self.cfg); err = None
+            except DataError as e: err = e
+            if self.world > 1: dist.barrier()      # every process has read it before process 0 moves it aside
+            if err is None: return path
+            if self.rank == 0: path.rename(path.with_name(path.name + '.corrupt'))
+            warnings.warn(f"resume='previous': skipping '{path}' (moved aside to {path.name}.corrupt): {err}", stacklevel=3)
+        raise T2IError(f"'{self.run_dir}' holds no readable checkpoint to resume from"
+                       + (' (the unreadable ones are now *.corrupt beside it)' if existing else '') + ': use resume=none to start afresh.')
 
     def _trim_log(self):
         for log in (self.run_dir/'log.jsonl', self.run_dir/'accuracy.jsonl'):
@@ -794,8 +879,8 @@ def generate_for(recipe: Recipe, G: nn.Module, data: TextImageData, n: int, seed
 def evaluate_run(run_dir, n_samples: int = 1000, metrics=('fid', 'kid', 'is', 'ms_ssim', 'semantic'), device='cpu',
                  checkpoint=None) -> dict:
     "Generate `n_samples` test images from a run's newest checkpoint and write metrics.json (+ plots) into the run."
-    from t2i_nb.eval.metrics import run_evaluation, save_samples
-    run_dir = Path(run_dir)
+    from t2i_nb.eval.metrics import check_metric_names, run_evaluation, save_samples
+    run_dir, metrics, device = Path(run_dir), check_metric_names(metrics), resolve_device(device)
     cks = list_checkpoints(run_dir)
     path = Path(checkpoint) if checkpoint else (cks[-1] if cks else None)
     if path is None: raise MissingFileError(run_dir/'checkpoints', 'checkpoint', 'Train first: t2i train --preset ... --run-dir DIR')
@@ -829,23 +914,42 @@ def resolve_path(p) -> Path:
     p = Path(p).expanduser()
     return p if p.is_absolute() else project_root()/p
 
+def _count(name: str, v, zero: str) -> int | None:
+    "A job's whole-number parameter: None or 0 means `zero` (the preset's value), negatives and non-numbers are refused."
+    if v is None or v == '' or v == 0: return None
+    try: n = int(v) if not isinstance(v, bool) and float(v) == int(float(v)) else None
+    except (TypeError, ValueError): n = None
+    if n is None or n < 0: raise T2IError(f'{name} must be a whole number >= 0 ({zero}), not {v!r}')
+    return n
+
+def job_config(preset: str, data_root: str = '', steps=None, batch_size=None, seed=None, device: str = 'auto',
+               overrides: dict | None = None, eval_samples=1000, metrics='fid,kid,is,ms_ssim,semantic') -> tuple:
+    "(config, eval_samples, metric names) of a job, checked before anything runs; 0 means the preset's steps and batch."
+    from t2i_nb.eval.metrics import check_metric_names
+    if overrides is None: overrides = {}
+    if not isinstance(overrides, dict): raise T2IError(f"overrides must be a dict such as {{'lr_g': 1e-4}}, not {overrides!r}")
+    over = dict(overrides)
+    if data_root: over['data_root'] = str(resolve_path(data_root))
+    for k, v in (('steps', _count('steps', steps, "0 = the preset's schedule")),
+                 ('batch_size', _count('batch_size', batch_size, "0 = the preset's batch"))):
+        if v is not None: over[k] = v
+    if seed is not None: over['seed'] = seed
+    over['device'] = device
+    cfg = make_config(preset, over)
+    n_eval = _count('eval_samples', eval_samples, '0 = no evaluation') or 0
+    return cfg, n_eval, check_metric_names(metrics)
+
 def run_job(preset: str, run_dir, data_root: str = '', steps: int | None = None, batch_size: int | None = None,
             seed: int | None = None, device: str = 'auto', resume: str = 'auto', overrides: dict | None = None,
             eval_samples: int = 1000, metrics='fid,kid,is,ms_ssim,semantic', progress: bool = True) -> dict:
     "Train a preset into `run_dir` and evaluate it: what nbs/jobs/train.ipynb and `t2i train` run."
-    over = dict(overrides or {})
-    if data_root: over['data_root'] = str(resolve_path(data_root))
-    for k, v in (('steps', steps), ('batch_size', batch_size), ('seed', seed)):
-        if v is not None: over[k] = v
-    over['device'] = device
-    cfg = make_config(preset, over)
+    cfg, eval_samples, metrics = job_config(preset, data_root, steps, batch_size, seed, device, overrides, eval_samples, metrics)
     run_dir = resolve_path(run_dir)
-    if isinstance(resume, (str, Path)) and str(resume) not in ('auto', 'none'): resume = resolve_path(resume)     # a checkpoint path, relative to the project
+    if isinstance(resume, (str, Path)) and str(resume) not in ('auto', 'none', 'previous'): resume = resolve_path(resume)     # a checkpoint path, relative to the project
     summary = train(cfg, run_dir, resume=resume, progress=progress)
     if int(os.environ.get('RANK', '0')) == 0 and eval_samples:
         dev = 'cuda' if (device == 'auto' and torch.cuda.is_available()) else ('cpu' if device == 'auto' else device)
-        ms = metrics.split(',') if isinstance(metrics, str) else list(metrics)
-        summary['metrics'] = evaluate_run(run_dir, eval_samples, ms, device=dev)
+        summary['metrics'] = evaluate_run(run_dir, eval_samples, metrics, device=dev)
     if int(os.environ.get('RANK', '0')) == 0:
         write_text_atomic(run_dir/'summary.json', json.dumps(summary, indent=1, default=str) + '\n')
     return summary

@@ -9,7 +9,7 @@ def test_help_lists_the_commands():
 
 def test_shapes_check_and_card(tmp_path, shapes_small):
     r = run_cli('data', 'check', 'shapes', shapes_small)
-    assert 'layout OK' in r.stdout
+    assert 'OK (layout, every caption file and side file read' in r.stdout
     r = run_cli('data', 'card', shapes_small, '--out', tmp_path/'card')
     assert (tmp_path/'card'/'card.md').exists() and 'card.md' in r.stdout
 

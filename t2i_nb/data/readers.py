@@ -13,7 +13,7 @@ import torch
 from fastcore.basics import patch
 from PIL import Image, UnidentifiedImageError
 
-from ..core import DataError, MissingFileError, T2IError
+from ..core import DataError, MissingFileError, T2IError, read_json, read_rgb, read_text
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'DataWarning', 'RestrictedUnpickler', 'load_pickle', 'words', 'Layout', 'CUBLayout', 'OxfordLayout',
@@ -107,7 +107,7 @@ class Layout:
         f = self.split_file(root, split)
         if not f.exists():
             raise MissingFileError(f, f'{self.title} {split} split list (filenames.pickle or filenames.txt)', self.fix(root))
-        if f.suffix == '.txt': return [l.strip() for l in f.read_text(encoding='utf-8').splitlines() if l.strip()]
+        if f.suffix == '.txt': return [l.strip() for l in read_text(f, f'{self.title} {split} split list', self.fix(root)).splitlines() if l.strip()]
         ks = load_pickle(f)
         if isinstance(ks, np.ndarray): ks = ks.tolist()
         if not isinstance(ks, (list, tuple)) or not all(isinstance(k, str) for k in ks):
@@ -191,18 +191,23 @@ LAYOUTS = {
 }
 
 # %% ../../nbs/02_data.readers.ipynb #1fad16c0
-def read_captions(path) -> tuple[list[str], list[int]]:
-    "The captions in `path` (one per line) and the numbers of the empty lines that were skipped."
+def read_captions(path) -> tuple[list[str], list[int], list[int]]:
+    "The captions in `path` (one per line), the numbers of the empty lines skipped, and of the lines with non-UTF-8 bytes."
     path = Path(path)
     if not path.exists():
         raise MissingFileError(path, 'caption file', 'Its dataset download is incomplete: see datasets/README.md.')
-    lines = path.read_bytes().decode('utf-8', 'replace').replace('\ufffd\ufffd', ' ').split('\n')
+    raw = path.read_bytes().split(b'\n')
+    bad = []
+    for i, b in enumerate(raw, 1):
+        try: b.decode('utf-8')
+        except UnicodeDecodeError: bad.append(i)
+    lines = [b.decode('utf-8', 'replace').replace('\ufffd\ufffd', ' ') for b in raw]
     while lines and not lines[-1].strip(): lines.pop()            # trailing newlines are normal
     caps = [l.strip() for l in lines if l.strip()]
     if not caps:
         raise DataError(f'{path}: this caption file holds no captions. Restore it from the dataset download '
                         '(datasets/README.md), or drop its key from the split file.')
-    return caps, [i for i, l in enumerate(lines, 1) if not l.strip()]
+    return caps, [i for i, l in enumerate(lines, 1) if not l.strip()], bad
 
 # %% ../../nbs/02_data.readers.ipynb #b0d0a2fc
 def crop_bbox(bbox, width: int, height: int) -> tuple[int, int, int, int]:
@@ -218,14 +223,17 @@ def load_bboxes(root) -> dict[str, list[float]]:
     for f in ('images.txt', 'bounding_boxes.txt'):
         if not (c/f).exists(): raise MissingFileError(c/f, 'CUB annotation file', LAYOUTS['cub'].fix(root))
     def rows(f):
-        for i, l in enumerate((c/f).read_text().splitlines(), 1):
+        for i, l in enumerate(read_text(c/f, 'CUB annotation file', LAYOUTS['cub'].fix(root)).splitlines(), 1):
             if not l.strip(): continue
             parts = l.split()
-            if len(parts) != (2 if f == 'images.txt' else 5):
-                raise DataError(f'{c/f}:{i}: cannot parse {l!r}. Restore the file from the CUB-200-2011 archive.')
+            ok = len(parts) == (2 if f == 'images.txt' else 5)
+            if ok and f == 'bounding_boxes.txt':
+                try: parts = [parts[0], *[int(float(v)) for v in parts[1:]]]     # truncated to int: pandas .astype(int)
+                except ValueError: ok = False
+            if not ok: raise DataError(f'{c/f}:{i}: cannot parse {l!r}. Restore the file from the CUB-200-2011 archive.')
             yield parts
     names = {i: n.rsplit('.', 1)[0] for i, n in rows('images.txt')}
-    return {names[i]: [int(float(v)) for v in b] for i, *b in rows('bounding_boxes.txt') if i in names}   # pandas .astype(int)
+    return {names[i]: b for i, *b in rows('bounding_boxes.txt') if i in names}
 
 # %% ../../nbs/02_data.readers.ipynb #d0f81322
 class T2IDataset(torch.utils.data.Dataset):
@@ -257,19 +265,20 @@ class T2IDataset(torch.utils.data.Dataset):
 @patch
 def _read_all_captions(self: T2IDataset, max_warnings: int = 10):
     "Read every caption file of the split; warn (file:line) about empty lines, at most `max_warnings` times."
-    self.captions, empty = [], []
+    self.captions, empty, bad = [], [], []
     for k in self.keys:
         path = self.layout.text(self.root, self.split, k)
         if not path.exists():
             raise MissingFileError(path, f'caption file of {self.name} key {k!r}', self.layout.fix(self.root))
-        caps, gaps = read_captions(path)
-        self.captions.append(caps); empty += [(path, g) for g in gaps]
-    for path, line in empty[:max_warnings]:
-        warnings.warn(f'{path}:{line}: empty caption line skipped (the captions after it move up one place); '
-                      'delete the line or restore the file from the dataset download.', DataWarning, stacklevel=4)
-    if len(empty) > max_warnings:
-        warnings.warn(f'{len(empty) - max_warnings} more empty caption lines in {self.root} were skipped; '
-                      f'run `t2i data check {self.name} {self.root}`.', DataWarning, stacklevel=4)
+        caps, gaps, nonutf8 = read_captions(path)
+        self.captions.append(caps); empty += [(path, g) for g in gaps]; bad += [(path, g) for g in nonutf8]
+    for found, what in ((empty, 'empty caption line skipped (the captions after it move up one place); delete the line'),
+                        (bad, 'bytes that are not UTF-8 were replaced by \ufffd or a space; re-save the file as UTF-8')):
+        for path, line in found[:max_warnings]:
+            warnings.warn(f'{path}:{line}: {what} or restore the file from the dataset download.', DataWarning, stacklevel=4)
+        if len(found) > max_warnings:
+            warnings.warn(f'{len(found) - max_warnings} more caption lines in {self.root} like these; '
+                          f'run `t2i data check {self.name} {self.root}`.', DataWarning, stacklevel=4)
 
 @patch
 def _load_embeddings(self: T2IDataset) -> torch.Tensor:
@@ -374,8 +383,7 @@ def ground_truth(self: T2IDataset, idx: int) -> dict | None:
     "The shapes ground truth (objects, relations, what each caption mentions) of item `idx`; None for other datasets."
     if self.name != 'shapes': return None
     f = self.root/'images'/f'{self.keys[self.locate(idx)[0]]}.json'
-    if not f.exists(): raise MissingFileError(f, 'shapes ground-truth file', self.layout.fix(self.root))
-    return json.loads(f.read_text())
+    return read_json(f, 'shapes ground-truth file', self.layout.fix(self.root))
 
 @patch
 def __repr__(self: T2IDataset) -> str:
@@ -397,32 +405,53 @@ def collate(items: list[dict]) -> dict:
 def _sample(xs: list, n: int) -> list:
     return xs if len(xs) <= n else [xs[round(j * (len(xs) - 1) / (n - 1))] for j in range(n)]
 
-def check_layout(name: str, root, sample: int = 20) -> list[str]:
-    "Problems found in the `name` dataset at `root` (empty when the readers will work), each saying what to do."
+def _listed(paths: list, more: int = 3) -> str:
+    return ', '.join(map(str, paths[:more])) + (f' and {len(paths) - more} more' if len(paths) > more else '')
+
+def check_layout(name: str, root, sample: int = 20, full: bool = False, notes: list | None = None) -> list[str]:
+    """Problems found in the `name` dataset at `root` (empty when the readers will work), each saying what to do.
+    Reads every caption file and side file; decodes `sample` images per split, or all of them with `full`.
+    Findings the readers only warn about (empty caption lines, non-UTF-8 bytes) go to `notes` when given."""
     if name not in LAYOUTS: return [f'unknown dataset {name!r}: expected one of {sorted(LAYOUTS)}']
     lay, root = LAYOUTS[name], Path(root)
     get = f'Get it from {lay.source}; see datasets/README.md.'
+    notes = notes if notes is not None else []
     if not root.is_dir(): return [f'{root}: {lay.title} dataset folder not found. {get}']
     problems = [f'{p}: missing. {get}' for p in lay.required(root) if not p.exists()]
-    boxes = None
+    boxes, meta = None, None
     if name == 'cub' and all((root/'CUB_200_2011'/f).exists() for f in ('images.txt', 'bounding_boxes.txt')):
         try: boxes = load_bboxes(root)
+        except T2IError as e: problems.append(str(e))
+    if name == 'shapes' and (root/'dataset.json').exists():
+        if (root/'.incomplete').exists(): problems.append(f'{root}: an interrupted generation; run `t2i data shapes` again.')
+        try: meta = read_json(root/'dataset.json', 'shapes dataset description', 'Generate the dataset again with `t2i data shapes`.')
         except T2IError as e: problems.append(str(e))
     for split in lay.splits:
         try: keys = lay.keys(root, split)
         except T2IError as e: problems.append(str(e)); continue
         if not keys: problems.append(f'{lay.split_file(root, split)}: lists no images. {get}'); continue
-        missing = [p for p in (lay.text(root, split, k) for k in keys) if not p.exists()]
-        if missing:
-            problems.append(f'{len(missing)} of {len(keys)} {split} caption files are missing: '
-                            + ', '.join(map(str, missing[:3])) + (', ...' if len(missing) > 3 else '') + f'. {get}')
-        for k in _sample(keys, sample):
+        if meta and meta.get('splits', {}).get(split) not in (None, len(keys)):
+            problems.append(f"{lay.split_file(root, split)}: lists {len(keys)} keys but dataset.json says {meta['splits'][split]}; "
+                            'generate the dataset again with `t2i data shapes`.')
+        missing, empty_lines, bad_lines = [], [], []
+        for k in keys:                                    # every caption file is read, as training will
+            p = lay.text(root, split, k)
+            if not p.exists(): missing.append(p); continue
+            try: _, gaps, bad = read_captions(p)
+            except T2IError as e: problems.append(str(e)); continue
+            empty_lines += [f'{p}:{g}' for g in gaps]; bad_lines += [f'{p}:{g}' for g in bad]
+        if missing: problems.append(f'{len(missing)} of {len(keys)} {split} caption files are missing: {_listed(missing)}. {get}')
+        if empty_lines: notes.append(f'{len(empty_lines)} empty caption line(s) in {split} (skipped when read): {_listed(empty_lines)}')
+        if bad_lines: notes.append(f'{len(bad_lines)} {split} caption line(s) with bytes that are not UTF-8 (read with '
+                                   f'replacements): {_listed(bad_lines)}; re-save them as UTF-8')
+        for k in (keys if full else _sample(keys, sample)):
             p = lay.image(root, split, k)
             if not p.exists(): problems.append(f'{p}: image missing. {get}'); continue
-            try:
-                with Image.open(p) as im: im.load()
-            except Exception as e:
-                problems.append(f'{p}: cannot read this image ({type(e).__name__}); the file is damaged: download it again (datasets/README.md).')
+            try: read_rgb(p)
+            except T2IError: problems.append(f'{p}: cannot read this image; the file is damaged: download it again (datasets/README.md).')
+            if name == 'shapes':
+                try: read_json(p.with_suffix('.json'), 'shapes ground-truth file', 'Generate the dataset again with `t2i data shapes`.')
+                except T2IError as e: problems.append(str(e))
         if boxes is not None and any(k not in boxes for k in keys):
             n = sum(k not in boxes for k in keys)
             problems.append(f"{root/'CUB_200_2011'/'images.txt'}: no bounding box for {n} {split} keys; "
@@ -433,12 +462,12 @@ def check_layout(name: str, root, sample: int = 20) -> list[str]:
                 n = np.asarray(load_pickle(ci)).size
                 if n != len(keys): problems.append(f'{ci}: {n} class ids for {len(keys)} images. {get}')
             except T2IError as e: problems.append(str(e))
-    if name == 'shapes' and (root/'dataset.json').exists():
-        if (root/'.incomplete').exists(): problems.append(f'{root}: an interrupted generation; run `t2i data shapes` again.')
-        meta = json.loads((root/'dataset.json').read_text())
-        for s, n in meta.get('splits', {}).items():
-            f = root/s/'filenames.txt'
-            if f.exists() and len(f.read_text().split()) != n:
-                problems.append(f'{f}: lists {len(f.read_text().split())} keys but dataset.json says {n}; '
-                                'generate the dataset again with `t2i data shapes`.')
+        emb = root/split/'char-CNN-RNN-embeddings.pickle'
+        if emb.exists():                                  # StackGAN/HDGAN presets read these
+            try:
+                e = np.asarray(load_pickle(emb), dtype=np.float32)
+                if e.ndim != 3 or len(e) != len(keys):
+                    problems.append(f'{emb}: expected (images, captions, dim) with {len(keys)} images to match '
+                                    f'{lay.split_file(root, split)}, found {e.shape}. {get}')
+            except (T2IError, ValueError, TypeError) as err: problems.append(f'{emb}: cannot be read as embeddings ({err}). {get}')
     return problems

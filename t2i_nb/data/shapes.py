@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..core import DataError, file_lock, write_text_atomic
+from ..core import DataError, file_lock, read_json, read_rgb, read_text, write_text_atomic
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'BACKGROUNDS', 'SIZES', 'RELATIONS', 'INVERSE', 'HELD_OUT', 'CLASSES', 'LEVELS', 'SYNONYMS',
@@ -384,7 +384,7 @@ def _make_shapes(out: Path, n_images, size, seed, workers, level) -> Path:
     if not 32 <= size <= 256: raise DataError(f'size must be 32-256 px, got {size}: pick a --size in that range')
     params = dict(seed=seed, size=size, n_images=n_images, level=level)
     if (out/'dataset.json').exists() and not (out/'.incomplete').exists():
-        old = json.loads((out/'dataset.json').read_text())
+        old = read_json(out/'dataset.json', 'shapes dataset description', f'Delete {out} and generate it again.')
         old.setdefault('level', 'scenes')             # datasets written before levels existed
         if {k: old.get(k) for k in params} == params: return out
         raise DataError(f"'{out}' already holds a shapes dataset made with "
@@ -477,12 +477,13 @@ def load_split(root, split: str = 'train', limit: int | None = None) -> dict:
     fn = root/split/'filenames.txt'
     if not fn.exists():
         raise MissingFileError(fn, f"shapes '{split}' split list", f'Generate the dataset first: t2i data shapes --out {root}')
-    keys = fn.read_text().split()[:limit]
+    again = f'The dataset is damaged: generate it again (t2i data shapes --out {root}).'
+    keys = read_text(fn, f"shapes '{split}' split list", again).split()[:limit]
     if not keys: raise DataError(f"'{fn}' lists no images")
-    imgs = np.stack([np.asarray(Image.open(root/'images'/f'{k}.png').convert('RGB')) for k in keys])
+    imgs = np.stack([read_rgb(root/'images'/f'{k}.png', f'shapes image of key {k!r}', again) for k in keys])
     return dict(keys=keys, images=torch.from_numpy(imgs).permute(0, 3, 1, 2).contiguous(),
-                captions=[(root/'text'/f'{k}.txt').read_text().splitlines() for k in keys],
-                truth=[json.loads((root/'images'/f'{k}.json').read_text()) for k in keys])
+                captions=[read_text(root/'text'/f'{k}.txt', f'caption file of key {k!r}', again).splitlines() for k in keys],
+                truth=[read_json(root/'images'/f'{k}.json', f'ground truth of key {k!r}', again) for k in keys])
 
 def shapes_cache(n_images: int = 10_000, size: int = 64, seed: int = 0, level: str = 'scenes') -> Path:
     "The shared shapes dataset of `level` under `runs/cache/shapes<size>[-<level>]`, generated on first use."
@@ -499,7 +500,7 @@ def dataset_card(root) -> dict:
         from t2i_nb.core import MissingFileError
         raise MissingFileError(root/'dataset.json', 'shapes dataset description',
                                f'Generate the dataset first: t2i data shapes --out {root}')
-    meta = json.loads((root/'dataset.json').read_text())
+    meta = read_json(root/'dataset.json', 'shapes dataset description', f'Generate the dataset again: t2i data shapes --out {root}')
     objs, caps = attribute_table(root), caption_table(root)
     per_image = objs.drop_duplicates('key')
     words = caps['words']

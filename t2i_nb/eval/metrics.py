@@ -14,10 +14,11 @@ import torch.nn.functional as F
 from ..core import DataError, MissingFileError, T2IError, to_float, to_uint8
 
 # %% auto #0
-__all__ = ['INCEPTION_WEIGHTS', 'INCEPTION_LAYERS', 'MS_SSIM_WEIGHTS', 'ALL_METRICS', 'gaussian_stats', 'frechet_distance',
-           'inception_weights', 'fidelity', 'check_comparable', 'extract_features', 'corrupt', 'clip_score',
-           'r_precision', 'ssim', 'ms_ssim', 'ms_ssim_diversity', 'VSEmbedding', 'vs_ranking_loss', 'train_vs',
-           'vs_similarity', 'save_samples', 'load_samples', 'evaluate_samples', 'run_evaluation']
+__all__ = ['INCEPTION_WEIGHTS', 'INCEPTION_LAYERS', 'MS_SSIM_WEIGHTS', 'ALL_METRICS', 'MIN_SAMPLES', 'RELIABLE_SAMPLES',
+           'gaussian_stats', 'frechet_distance', 'inception_weights', 'fidelity', 'check_comparable',
+           'extract_features', 'corrupt', 'clip_score', 'r_precision', 'ssim', 'ms_ssim', 'ms_ssim_diversity',
+           'VSEmbedding', 'vs_ranking_loss', 'train_vs', 'vs_similarity', 'save_samples', 'load_samples',
+           'MetricWarning', 'check_metric_names', 'evaluate_samples', 'run_evaluation']
 
 # %% ../../nbs/12_eval.metrics.ipynb #47adf9bf
 def gaussian_stats(features) -> tuple:
@@ -49,7 +50,7 @@ def inception_weights(path=None) -> Path:
             f'On a machine with internet run `python -c "import torch_fidelity as t; '
             f"t.calculate_metrics(input1='cifar10-val', input2='cifar10-val', fid=True, cuda=False)\"` once, or download "
             f'{INCEPTION_WEIGHTS} from the torch-fidelity v0.2.0 release; then copy it to {hub} '
-            f'or pass its path as weights=... (papermill: -p fid_weights PATH).')
+            f'or pass its path: t2i eval --weights PATH, or -p extractor_weights PATH in the evaluate job.')
     return p
 
 def _fingerprint(path) -> str:
@@ -95,6 +96,10 @@ def fidelity(generated, reference, extractor: str = 'shapes-oracle', weights=Non
     w = _extractor(extractor, weights)
     g, r = _as_input(generated), _as_input(reference)
     n_g, n_r = len(g) if not isinstance(g, str) else None, len(r) if not isinstance(r, str) else None
+    if (fid or kid) and any(n is not None and n < 2 for n in (n_g, n_r)):
+        raise DataError(f'FID/KID compare two sets of at least 2 images each; got {n_g} generated and {n_r} reference')
+    if isc and n_g is not None and n_g < isc_splits:
+        raise DataError(f'IS with isc_splits={isc_splits} needs at least {isc_splits} generated images, got {n_g}')
     kid_subset = kid_subset_size or min(1000, *(n for n in (n_g, n_r) if n)) if (n_g or n_r) else 1000
     m = torch_fidelity.calculate_metrics(
         input1=g, input2=r, fid=fid, kid=kid, isc=isc, feature_extractor=extractor,
@@ -298,41 +303,69 @@ def save_samples(out_dir, images: torch.Tensor, captions: list, keys=None, capti
 
 def load_samples(samples_dir) -> dict:
     "Read a samples folder: uint8 images (N,3,H,W), captions, and keys / caption indices where recorded."
-    from PIL import Image
+    from t2i_nb.core import read_rgb, read_text
     d = Path(samples_dir); f = d/'captions.jsonl'
-    if not f.exists():
-        raise MissingFileError(f, 'samples index (captions.jsonl)', 'Write samples with t2i_nb.eval.metrics.save_samples, '
-                               'or give one JSON line per image: {"file": "images/000000.png", "caption": "..."}.')
+    fmt = 'one JSON line per image: {"file": "images/000000.png", "caption": "..."}'
+    if not d.is_dir(): raise MissingFileError(d, 'samples folder', f'Write samples with t2i_nb.eval.metrics.save_samples ({fmt}).')
     recs = []
-    for n, line in enumerate(f.read_text().splitlines(), 1):
+    for n, line in enumerate(read_text(f, 'samples index (captions.jsonl)', f'Write samples with save_samples, or give {fmt}.').splitlines(), 1):
         if not line.strip(): continue
-        try: recs.append(json.loads(line))
-        except json.JSONDecodeError as e: raise DataError(f'{f}:{n}: not a JSON line ({e.msg})') from None
-    if not recs: raise DataError(f'{f} lists no samples')
-    imgs = []
-    for n, r in enumerate(recs, 1):
-        p = d/r['file']
-        try: imgs.append(np.asarray(Image.open(p).convert('RGB')))
-        except FileNotFoundError: raise MissingFileError(p, f'sample image listed on line {n} of {f}', 'Regenerate the samples.') from None
-        except OSError as e: raise DataError(f'{p}: cannot read this image ({e}); regenerate the samples.') from None
+        try: r = json.loads(line)
+        except json.JSONDecodeError as e: raise DataError(f'{f}:{n}: not a JSON line ({e.msg}); expected {fmt}') from None
+        if not isinstance(r, dict) or not isinstance(r.get('file'), str) or not isinstance(r.get('caption'), str):
+            raise DataError(f'{f}:{n}: each line needs a "file" and a "caption" string, found {line.strip()[:120]!r}; expected {fmt}')
+        recs.append((n, r))
+    if not recs: raise DataError(f'{f} lists no samples; expected {fmt}')
+    imgs = [read_rgb(d/r['file'], f'sample image listed on line {n} of {f}', 'Regenerate the samples.') for n, r in recs]
     if len({im.shape for im in imgs}) > 1: raise DataError(f'{d}: samples have different sizes {sorted({im.shape for im in imgs})}')
+    recs = [r for _, r in recs]
     return dict(images=torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).contiguous(),
                 captions=[r['caption'] for r in recs],
                 keys=[r.get('key') for r in recs], caption_idx=[r.get('caption_idx') for r in recs])
 
 # %% ../../nbs/12_eval.metrics.ipynb #72292c83
 ALL_METRICS = ('fid', 'kid', 'is', 'clip_score', 'r_precision', 'ms_ssim', 'semantic')
+MIN_SAMPLES = dict(fid=2, kid=2, is_=10, clip_score=1, r_precision=100, ms_ssim=2, semantic=1)   # below these, not computed
+RELIABLE_SAMPLES = 1000            # FID/KID/IS below this many samples get a caveat (the papers use 30,000)
+
+class MetricWarning(UserWarning):
+    "A metric was skipped or is unreliable; the reason is also recorded in metrics.json."
+
+def check_metric_names(metrics) -> tuple:
+    "Metric names from 'fid,kid' or a list; unknown names are refused (never an empty metrics.json)."
+    ms = [m.strip() for m in (metrics.split(',') if isinstance(metrics, str) else list(metrics)) if str(m).strip()]
+    bad = [m for m in ms if m not in ALL_METRICS]
+    if bad: raise T2IError(f"unknown metric(s) {', '.join(map(repr, bad))}: choose from {', '.join(ALL_METRICS)}")
+    return tuple(dict.fromkeys(ms))
+
+def _skip(out: dict, metric: str, reason: str):
+    out.setdefault('skipped', {})[metric] = reason
+    warnings.warn(f'{metric} not computed: {reason}', MetricWarning, stacklevel=3)
+
+def _caveat(out: dict, text: str):
+    out.setdefault('caveats', []).append(text)
+    warnings.warn(text, MetricWarning, stacklevel=3)
 
 def evaluate_samples(samples_dir, data_dir, ref_split: str = 'test', metrics=ALL_METRICS, extractor: str = 'shapes-oracle',
                      extractor_weights=None, clip: str = 'mini-clip-shapes', clip_name: str | None = None,
                      n_ref: int | None = None, device: str = 'cpu', seed: int = 0) -> dict:
     "All applicable metrics of the samples in `samples_dir` against split `ref_split` of the dataset in `data_dir`."
     from t2i_nb.data.readers import T2IDataset
+    from t2i_nb.core import resolve_device
+    metrics, device = list(check_metric_names(metrics)), str(resolve_device(device))
+    if n_ref is not None and (isinstance(n_ref, bool) or not isinstance(n_ref, int) or n_ref < 2):
+        raise T2IError(f'n_ref (reference images for FID/KID) must be a whole number >= 2, not {n_ref!r}')
     s = load_samples(samples_dir)
-    metrics = [m for m in metrics]
-    out = dict(samples=str(samples_dir), n_samples=len(s['images']), data=str(data_dir), ref_split=ref_split, seed=seed)
+    n = len(s['images'])
+    out = dict(samples=str(samples_dir), n_samples=n, data=str(data_dir), ref_split=ref_split, seed=seed)
+    for m in [m for m in metrics if n < MIN_SAMPLES['is_' if m == 'is' else m]]:
+        _skip(out, m, f"needs at least {MIN_SAMPLES['is_' if m == 'is' else m]} samples, got {n}"); metrics.remove(m)
     if {'fid', 'kid', 'is'} & set(metrics):
         ref = _reference_images(data_dir, ref_split, n_ref, size=s['images'].shape[-1])
+        if min(n, len(ref)) < RELIABLE_SAMPLES:
+            _caveat(out, f'FID/KID/IS on {n} generated and {len(ref)} reference images: FID is biased upward at small '
+                         'sample counts (Chong & Forsyth, 2020), so compare only numbers computed on the same counts; '
+                         f'the papers use 30,000 samples')
         out.update(fidelity(s['images'], ref, extractor=extractor, weights=extractor_weights, fid='fid' in metrics,
                             kid='kid' in metrics, isc='is' in metrics, device=device,
                             reference_name=f'{Path(data_dir).name}/{ref_split}[:{len(ref)}]'))
@@ -341,7 +374,7 @@ def evaluate_samples(samples_dir, data_dir, ref_split: str = 'test', metrics=ALL
         c = (load_clip(pretrained=clip, device=device) if clip == 'mini-clip-shapes'
              else load_clip(clip_name or 'ViT-B-32', pretrained=clip, device=device))
         if 'clip_score' in metrics: out.update({k: v for k, v in clip_score(c, s['images'], s['captions']).items() if k != 'n'})
-        if 'r_precision' in metrics and len(s['images']) >= 100:
+        if 'r_precision' in metrics:
             with torch.no_grad():
                 iv, tv = c.encode_images(to_float(s['images'])), c.encode_texts(s['captions'])
             cls = torch.tensor([int(k.split('.', 1)[0]) for k in s['keys']]) if all(s['keys']) else None
@@ -351,9 +384,13 @@ def evaluate_samples(samples_dir, data_dir, ref_split: str = 'test', metrics=ALL
         cls = [int(k.split('.', 1)[0]) for k in s['keys']] if all(s['keys']) else None
         d = ms_ssim_diversity(s['images'], cls, seed=seed)
         out.update(ms_ssim=d['ms_ssim'], ms_ssim_classwise=d.get('ms_ssim_classwise'))
-    if 'semantic' in metrics and all(s['keys']) and all(c is not None for c in s['caption_idx']):
+    if 'semantic' in metrics and not (all(s['keys']) and all(c is not None for c in s['caption_idx'])):
+        _skip(out, 'semantic', 'the samples carry no shapes keys and caption indices (captions.jsonl "key", "caption_idx")')
+    elif 'semantic' in metrics:
         from t2i_nb.eval.oracle import load_oracle, semantic_accuracy
-        truths = [json.loads((Path(data_dir)/'images'/f'{k}.json').read_text()) for k in s['keys']]
+        from t2i_nb.core import read_json
+        truths = [read_json(Path(data_dir)/'images'/f'{k}.json', 'shapes ground-truth file',
+                            f'The samples name key {k!r}: evaluate them against the dataset they were made from.') for k in s['keys']]
         acc = semantic_accuracy(load_oracle(device=device), to_float(s['images']), truths, s['caption_idx'])
         out.update({f'semantic_{k}': v for k, v in acc.items() if k != 'images'})
     return out
