@@ -122,6 +122,7 @@ def _typed(name: str, v, kind, where: str):
     elif kind is tuple:
         if not isinstance(v, (list, tuple)): raise bad
         v = tuple(v)
+    elif kind is str and isinstance(v, os.PathLike): v = str(v)        # data_root=Path(...) from Python
     elif not isinstance(v, kind): raise bad
     return v
 
