@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['T2IError', 'MissingFileError', 'DataError', 'short_errors', 'read_text', 'read_json', 'read_rgb', 'resolve_device',
-           'seed_everything', 'cpu_threads', 'atomic_write', 'write_text_atomic', 'file_lock', 'to_uint8', 'to_float',
-           'project_root', 'runs_dir']
+__all__ = ['T2IError', 'MissingFileError', 'DataError', 'short_errors', 'read_text', 'read_json', 'read_rgb', 'check_device_name',
+           'resolve_device', 'seed_everything', 'cpu_threads', 'atomic_write', 'write_text_atomic', 'file_lock',
+           'to_uint8', 'to_float', 'project_root', 'runs_dir']
 
 # %% ../nbs/00_core.ipynb #d65611eb
 class T2IError(RuntimeError):
@@ -76,11 +76,17 @@ def read_rgb(path, what: str = 'image', fix: str = '') -> np.ndarray:
 # %% ../nbs/00_core.ipynb #6f822aa5
 _DEVICE = re.compile(r'(auto|cpu|mps|cuda(:\d+)?)')
 
-def resolve_device(device: str = 'auto', local_rank: int = 0) -> torch.device:
-    "The torch device for a user's `device` string, checked against this machine."
+def check_device_name(device) -> str:
+    "A device string's spelling (no hardware check): a config is checked before it meets the machine."
     if isinstance(device, torch.device): device = str(device)
     if not isinstance(device, str) or not _DEVICE.fullmatch(device):
         raise T2IError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', not {device!r}")
+    return device
+
+def resolve_device(device: str = 'auto', local_rank: int = 0) -> torch.device:
+    "The torch device for a user's `device` string, checked against this machine."
+    check_device_name(device)
+    device = str(device)
     if device == 'auto': return torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() else 'cpu')
     if device.startswith('cuda'):
         if not torch.cuda.is_available():

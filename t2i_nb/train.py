@@ -148,10 +148,8 @@ def validate_config(values: dict) -> dict:
     if 0 < out.get('load_size', 0) < out.get('image_size', TrainConfig.image_size):
         raise T2IError(f"load_size {out['load_size']} is smaller than image_size {out.get('image_size')}: crops are taken "
                        'from the loaded images, so load_size must be 0 (no crop) or at least image_size')
-    from t2i_nb.core import _DEVICE
-    dev = out.get('device', 'auto')
-    if not isinstance(dev, str) or not _DEVICE.fullmatch(dev):
-        raise T2IError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', not {dev!r}")
+    from t2i_nb.core import check_device_name
+    check_device_name(out.get('device', 'auto'))
     return out
 
 def make_config(preset: str, overrides: dict | None = None) -> TrainConfig:

@@ -325,7 +325,7 @@ def load_samples(samples_dir) -> dict:
 
 # %% ../../nbs/12_eval.metrics.ipynb #72292c83
 ALL_METRICS = ('fid', 'kid', 'is', 'clip_score', 'r_precision', 'ms_ssim', 'semantic')
-MIN_SAMPLES = dict(fid=2, kid=2, is_=10, clip_score=1, r_precision=100, ms_ssim=2, semantic=1)   # below these, not computed
+MIN_SAMPLES = {'fid': 2, 'kid': 2, 'is': 10, 'clip_score': 1, 'r_precision': 100, 'ms_ssim': 2, 'semantic': 1}   # below these, not computed
 RELIABLE_SAMPLES = 1000            # FID/KID/IS below this many samples get a caveat (the papers use 30,000)
 
 class MetricWarning(UserWarning):
@@ -358,8 +358,8 @@ def evaluate_samples(samples_dir, data_dir, ref_split: str = 'test', metrics=ALL
     s = load_samples(samples_dir)
     n = len(s['images'])
     out = dict(samples=str(samples_dir), n_samples=n, data=str(data_dir), ref_split=ref_split, seed=seed)
-    for m in [m for m in metrics if n < MIN_SAMPLES['is_' if m == 'is' else m]]:
-        _skip(out, m, f"needs at least {MIN_SAMPLES['is_' if m == 'is' else m]} samples, got {n}"); metrics.remove(m)
+    for m in [m for m in metrics if n < MIN_SAMPLES[m]]:
+        _skip(out, m, f'needs at least {MIN_SAMPLES[m]} samples, got {n}'); metrics.remove(m)
     if {'fid', 'kid', 'is'} & set(metrics):
         ref = _reference_images(data_dir, ref_split, n_ref, size=s['images'].shape[-1])
         if min(n, len(ref)) < RELIABLE_SAMPLES:
