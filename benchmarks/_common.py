@@ -3,7 +3,8 @@ import os, platform
 
 import torch
 
-from t2i_nb.train import RECIPES, make_config
+from t2i_nb.config import make_config
+from t2i_nb.recipes import RECIPES
 
 
 def build(preset: str, overrides: dict | None = None, device='cpu'):

@@ -18,10 +18,10 @@ def bench(preset, batch, device, reps):
     emb = torch.randn(batch, emb_dim, device=dev)
     noise = {k: torch.randn(batch, *s, device=dev) for k, s in r.noise.items()}
     with torch.no_grad():
-        r.generate(emb, noise, G)                               # warm-up
+        r.generate({'sentence': emb}, noise, G)                               # warm-up
         if dev.type == 'cuda': torch.cuda.synchronize()
         t = time.perf_counter()
-        for _ in range(reps): out = r.generate(emb, noise, G)
+        for _ in range(reps): out = r.generate({'sentence': emb}, noise, G)
         if dev.type == 'cuda': torch.cuda.synchronize()
     dt = (time.perf_counter() - t) / reps
     out = out[-1] if isinstance(out, (list, tuple)) else out

@@ -13,7 +13,9 @@ from multiprocessing import get_context
 import torch
 
 from _common import build, machine_line
-from t2i_nb.train import TextImageData, autocast, parse_overrides
+from t2i_nb.config import parse_overrides
+from t2i_nb.batches import TextImageData
+from t2i_nb.train import autocast
 
 
 def bench(preset, batch_size, device, steps, warmup, amp, overrides):
@@ -24,7 +26,7 @@ def bench(preset, batch_size, device, steps, warmup, amp, overrides):
     n = max(2 * batch_size, 32)
     g = torch.Generator().manual_seed(0)
     data = TextImageData(torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=g),
-                         torch.randn(n, 10, emb_dim, generator=g), [['x'] * 10] * n)
+                         {'sentence': torch.randn(n, 10, emb_dim, generator=g)}, [['x'] * 10] * n)
     if amp == 'fp16': recipe.scaler = torch.amp.GradScaler('cuda')
     times = []
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()

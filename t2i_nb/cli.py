@@ -51,7 +51,8 @@ def _eval(a):
 
 # %% ../nbs/03_cli.ipynb #7a0b89cb
 def _train(a):
-    from t2i_nb.train import parse_overrides, run_job
+    from t2i_nb.config import parse_overrides
+    from t2i_nb.jobs import run_job
     s = run_job(a.preset, a.run_dir or f'runs/train/{a.preset}', data_root=a.data or '', steps=a.steps,
                 batch_size=a.batch_size, seed=a.seed, device=a.device, resume=a.resume, overrides=parse_overrides(a.set),
                 eval_samples=a.eval_samples, metrics=a.metrics, progress=not a.no_progress)
@@ -61,7 +62,7 @@ def _train(a):
     return 0
 
 def _presets(a):
-    from t2i_nb.train import PRESETS, load_models
+    from t2i_nb.config import load_models, PRESETS
     load_models()
     for name, v in sorted(PRESETS.items()):
         sched = f"{v['steps']} steps" if v.get('steps') else f"{v.get('epochs')} epochs"

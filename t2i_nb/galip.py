@@ -14,7 +14,8 @@ from torch import nn
 from .clip import ClipBundle, load_clip, visual_layers
 from .core import T2IError
 from .losses import hinge_d, hinge_g, ma_gp
-from .train import PRESETS, Recipe, register_preset, register_recipe
+from .config import PRESETS, register_preset
+from .recipes import Recipe, register_recipe
 
 # %% auto #0
 __all__ = ['Affine', 'init_identity', 'DFBLK', 'M_Block', 'G_Block', 'CLIPMapper', 'CLIP_Adapter', 'g_channels', 'NetG',
@@ -279,19 +280,20 @@ class GALIPRecipe(Recipe):
     def features(self, x):
         return clip_features(self.clip, x, self.cfg.model_cfg['taps'], self.cfg.model_cfg['official_clip_input'])
 
-    def generate(self, emb, noise, G=None):
-        return (G or self.G)(noise['z'], emb).clamp(-1, 1)
+    def generate(self, text, noise, G=None):
+        return (G or self.G)(noise['z'], text['sentence']).clamp(-1, 1)
 
     def train_step(self, b, step):
         mc, G, D = self.cfg.model_cfg, self.models['G'], self.models['D']
-        sent = b['emb'].clone().requires_grad_()
-        fake = G(b['noise']['z'], b['emb'])
+        emb = b['text']['sentence']
+        sent = emb.clone().requires_grad_()
+        fake = G(b['noise']['z'], emb)
         real_f, _ = self.features(b['image'])
         fake_f, fake_emb = self.features(fake)
-        d_loss, dt = galip_d_loss(D, real_f.requires_grad_(), sent, fake_f, b['wrong_emb'], mc['k'], mc['p'],
+        d_loss, dt = galip_d_loss(D, real_f.requires_grad_(), sent, fake_f, b['wrong_text']['sentence'], mc['k'], mc['p'],
                                 scale=self.scaler.get_scale() if self.scaler is not None else 1.0)
         self.update('D', d_loss)
-        g_loss, gt = galip_g_loss(D, fake_f, fake_emb, b['emb'], mc['sim_w'])
+        g_loss, gt = galip_g_loss(D, fake_f, fake_emb, emb, mc['sim_w'])
         self.update('G', g_loss)
         return dict(d_loss=d_loss.detach(), g_loss=g_loss.detach(), d_real=dt['real'].detach(), d_fake=dt['fake'].detach(),
                     d_mismatch=dt['mismatch'].detach(), ma_gp=dt['ma_gp'].detach(), clip_sim=gt['clip_sim'].detach())

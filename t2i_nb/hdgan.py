@@ -12,7 +12,8 @@ from torch import nn
 
 from .core import T2IError
 from .losses import ls_fake, ls_real
-from .train import PRESETS, Recipe, register_preset, register_recipe
+from .config import PRESETS, register_preset
+from .recipes import Recipe, register_recipe
 
 # %% auto #0
 __all__ = ['HDGAN_256_WIDTHS', 'HDGAN_ABLATIONS', 'CondAugment', 'kl_loss', 'conv3x3', 'ResBlock', 'stretch', 'to_rgb',
@@ -175,16 +176,17 @@ class HDGANRecipe(Recipe):
         D = HDDiscriminators(self.scales, mc['emb_dim'], R, mc['enc_dim'], mc['sent_dim'], mc['local'])
         self.models = {'G': G.to(device), 'D': D.to(device)}
 
-    def generate(self, emb, noise, G=None):
-        return (G or self.G)(emb, noise['z'], noise['eps'])[0]
+    def generate(self, text, noise, G=None):
+        return (G or self.G)(text['sentence'], noise['z'], noise['eps'])[0]
 
     def train_step(self, b, step):
         G, D, mc = self.models['G'], self.models['D'], self.cfg.model_cfg
-        fakes, mu, logsigma = G(b['emb'], b['noise']['z'], b['noise']['eps'])
+        emb = b['text']['sentence']
+        fakes, mu, logsigma = G(emb, b['noise']['z'], b['noise']['eps'])
         reals = [b['image'] if s == b['image'].shape[-1] else F.interpolate(b['image'], size=s, mode='area') for s in self.scales]
-        d_loss, dt = hdgan_d_loss(D, self.scales, reals, fakes, b['emb'], b['wrong_emb'])
+        d_loss, dt = hdgan_d_loss(D, self.scales, reals, fakes, emb, b['wrong_text']['sentence'])
         self.update('D', d_loss)
-        g_loss, gt = hdgan_g_loss(D, self.scales, fakes, b['emb'], mu, logsigma, mc['kl_coef'])
+        g_loss, gt = hdgan_g_loss(D, self.scales, fakes, emb, mu, logsigma, mc['kl_coef'])
         self.update('G', g_loss)
         pair = sum(v for k, v in dt.items() if k.startswith('pair'))
         local = sum((v for k, v in dt.items() if k.startswith('local')), d_loss.new_zeros(()))
@@ -220,7 +222,7 @@ def interpolate(recipe, G, emb_a, emb_b, steps: int = 6, seed: int = 0):
     emb = (1 - a) * emb_a[None] + a * emb_b.to(dev)[None]
     g = torch.Generator().manual_seed(seed)
     noise = {k: torch.randn(1, *v, generator=g).to(dev).expand(steps, *v) for k, v in recipe.noise.items()}
-    return recipe.generate(emb, noise, G)[-1]
+    return recipe.generate({'sentence': emb}, noise, G)[-1]
 
 # %% ../nbs/20_hdgan.ipynb #3118f0f1
 @torch.no_grad()
@@ -230,7 +232,7 @@ def noise_grid(recipe, G, emb, n: int = 4, seed: int = 0):
     z = torch.randn(n, *recipe.noise['z'], generator=g).to(emb.device)      # drawn on the CPU, used on emb's device
     eps = torch.randn(n, *recipe.noise['eps'], generator=g).to(emb.device)
     noise = {'z': z.repeat(n, 1), 'eps': eps.repeat_interleave(n, 0)}
-    out = recipe.generate(emb[None].expand(n * n, -1), noise, G)[-1]
+    out = recipe.generate({'sentence': emb[None].expand(n * n, -1)}, noise, G)[-1]
     return out.view(n, n, *out.shape[1:])
 
 # %% ../nbs/20_hdgan.ipynb #e21c69ee

@@ -10,8 +10,9 @@ from torch import nn
 
 from .core import T2IError
 from .galip import CLIP_Adapter, GALIPRecipe, NetG, _galip_paper, init_identity
-from .train import PRESETS
-from .train import register_preset, register_recipe
+from .config import PRESETS
+from .config import register_preset
+from .recipes import register_recipe
 
 # %% auto #0
 __all__ = ['RATLIP_TABLE3', 'RATLIP_TABLE2', 'RATState', 'RATAffine', 'RATFuse', 'channel_shuffle', 'ShuffleAttention', 'SAConv',

@@ -104,7 +104,8 @@ def test_bare_cuda_gets_an_index_on_a_gpu():
 
 def test_zero_steps_and_batch_mean_the_presets_everywhere():
     "`--steps 0` on the command line and `steps = 0` in the job are one thing: the preset's schedule."
-    from t2i_nb.train import PRESETS, job_config
+    from t2i_nb.config import PRESETS
+    from t2i_nb.jobs import job_config
     cfg, n_eval, metrics = job_config('toy-shapes', steps=0, batch_size=0, eval_samples=0, metrics='fid, semantic')
     assert (cfg.steps, cfg.batch_size, n_eval, metrics) == (PRESETS['toy-shapes']['steps'], PRESETS['toy-shapes']['batch_size'], 0, ('fid', 'semantic'))
     assert job_config('toy-shapes', steps=None)[0].steps == job_config('toy-shapes', steps=0)[0].steps
@@ -402,14 +403,15 @@ def test_eval_bad_options(capsys, samples, shapes_small, tmp_path, args, says):
 
 def test_edited_captions_get_new_embeddings(shapes_copy):
     "The caption-embedding cache is keyed by the captions' content, not by the dataset's parameters."
-    from t2i_nb.train import load_data, make_config
+    from t2i_nb.config import make_config
+    from t2i_nb.batches import load_data
     cfg = make_config('toy-shapes', {'data_root': str(shapes_copy)})
     before = load_data(cfg, 'test', limit=4)
     k = before.keys[0]
     (shapes_copy/'text'/f'{k}.txt').write_text('\n'.join(['a big green star'] * 10) + '\n')
     after = load_data(cfg, 'test', limit=4)
-    assert not torch.equal(before.embeddings[0], after.embeddings[0])
-    assert torch.equal(before.embeddings[1:], after.embeddings[1:])
+    assert not torch.equal(before.text['sentence'][0], after.text['sentence'][0])
+    assert torch.equal(before.text['sentence'][1:], after.text['sentence'][1:])
 
 
 def test_released_locks_leave_no_files(tmp_path):

@@ -14,7 +14,8 @@ STEPS = 20
 
 
 def first_losses(preset: str, data, run_dir) -> list:
-    from t2i_nb.train import make_config, train, read_log
+    from t2i_nb.config import make_config
+    from t2i_nb.train import read_log, train
     torch.set_num_threads(1)
     cfg = make_config(preset, dict(data_root=str(data), seed=0, batch_size=8, steps=STEPS, log_every=1, sample_every=0,
                                    ckpt_every=0, eval_every=0, device='cpu', amp='none'))

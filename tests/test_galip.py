@@ -80,13 +80,14 @@ def test_train_job_runs_galip_and_ratlip(preset, tmp_path, shapes_small):
 def test_paper_presets_condition_on_unnormalised_text(tmp_path, monkeypatch):
     "galip-cub/ratlip-cub read CUB's captions through CLIP and keep the raw sentence features, as the official code."
     from t2i_nb.data.fixtures import make_cub
-    from t2i_nb.train import load_data, make_config
+    from t2i_nb.config import make_config
+    from t2i_nb.batches import load_data
     monkeypatch.setenv('T2I_RUNS', str(tmp_path/'runs'))                  # where an embedding cache would go
     root = make_cub(tmp_path/'birds', n_classes=2, per_class=2)
     small = {'data_root': str(root), 'image_size': 64, 'load_size': 76, 'model.clip_pretrained': None}
     assert make_config('galip-cub').model_cfg['text_norm'] is False and make_config('ratlip-cub').model_cfg['text_norm'] is False
-    torch.manual_seed(0); raw = load_data(make_config('galip-cub', small)).embeddings     # the same random CLIP twice
-    torch.manual_seed(0); unit = load_data(make_config('galip-cub', {**small, 'model.text_norm': True})).embeddings
+    torch.manual_seed(0); raw = load_data(make_config('galip-cub', small)).text['sentence']     # the same random CLIP twice
+    torch.manual_seed(0); unit = load_data(make_config('galip-cub', {**small, 'model.text_norm': True})).text['sentence']
     assert raw.shape == unit.shape and raw.shape[1:] == (10, 512)             # 10 captions per image, ViT-B/32 width
     ones = torch.ones(raw.shape[:2])
     assert not torch.allclose(raw.norm(dim=-1), ones, atol=1e-2)

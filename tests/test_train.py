@@ -73,7 +73,8 @@ def test_ddp_step_equals_single_process_step(tmp_path, shapes_small):
     assert r.returncode == 0, r.stderr[-3000:]
     a, b = weights(single, 1), weights(ddp, 1)
     assert_same(a, b, tol=1e-6)
-    from t2i_nb.train import RECIPES, make_config, parse_overrides
+    from t2i_nb.config import make_config, parse_overrides
+    from t2i_nb.recipes import RECIPES
     cfg = make_config('hdgan-shapes', parse_overrides(FAST))          # (also registers the recipes)
     init = RECIPES['hdgan'](cfg).G.double().state_dict()
     moved = max((a['G'][k] - init[k]).abs().max().item() for k in init if init[k].is_floating_point())
@@ -120,9 +121,10 @@ def test_paper_preset_reads_cub_layout(tmp_path):
             'model.scales=[16, 32, 64]', 'model.R={"16": 1, "32": 3, "64": 5}', *FAST[2:])
     cfg = json.loads((tmp_path/'run'/'config.json').read_text())
     assert cfg['text_encoder'] == 'char-cnn-rnn' and cfg['num_emb'] == 4 and cfg['flip'] is True
-    from t2i_nb.train import load_data, make_config
+    from t2i_nb.config import make_config
+    from t2i_nb.batches import load_data
     d = load_data(make_config('hdgan-cub-256', {'data_root': str(root), 'image_size': 64, 'load_size': 76}))
-    assert d.images.shape[-2:] == (76, 76) and d.embeddings.shape[1:] == (10, 1024) and d.class_ids is not None
+    assert d.images.shape[-2:] == (76, 76) and d.text['sentence'].shape[1:] == (10, 1024) and d.class_ids is not None
     b = d.batch(0, 4, image_size=64, flip=True)
     assert b['image'].shape == (4, 3, 64, 64)
     assert (d.class_ids[b['wrong_index']] != d.class_ids[b['index']]).all()      # mismatches from other classes
