@@ -25,7 +25,7 @@ class TrainConfig:
     dataset: str = 'shapes'          # shapes | cub | oxford | coco | celeba-tiny
     data_root: str = ''              # '' = the shared shapes dataset under runs/cache/
     level: str = 'scenes'            # shapes curriculum level: centred | single | scenes (01_data.shapes)
-    text_encoder: str = 'mini-clip'  # mini-clip (shapes) | char-cnn-rnn (the StackGAN/HDGAN pickles)
+    text_encoder: str = 'mini-clip'  # a registered text encoder (15_batches): mini-clip (shapes) | clip | char-cnn-rnn (StackGAN's pickles)
     image_size: int = 64             # the largest output
     load_size: int = 0               # images are loaded at this size and randomly cropped to image_size (0 = no crop)
     flip: bool = False               # random horizontal flips (never on shapes: it swaps 'left of' and 'right of')

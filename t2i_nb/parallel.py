@@ -13,7 +13,7 @@ from torch import nn
 from .core import resolve_device
 
 # %% auto #0
-__all__ = ['DistBatchNorm', 'sync_batchnorm', 'setup_distributed', 'unwrap']
+__all__ = ['DistBatchNorm', 'sync_batchnorm', 'setup_distributed', 'unwrap', 'all_gather']
 
 # %% ../nbs/17_parallel.ipynb #53a128b7
 class DistBatchNorm(nn.modules.batchnorm._BatchNorm):
@@ -65,3 +65,23 @@ def setup_distributed(device: str = 'auto') -> tuple:
 def unwrap(m: nn.Module) -> nn.Module:
     "The module inside a DDP wrapper."
     return m.module if isinstance(m, nn.parallel.DistributedDataParallel) else m
+
+# %% ../nbs/17_parallel.ipynb #aab900fc
+class _GatherLocalGrad(torch.autograd.Function):
+    "All-gather along dim 0; the backward passes W × the gradient of the local slot (DDP then averages over W)."
+    @staticmethod
+    def forward(ctx, x):
+        ctx.rank, ctx.world, ctx.n = dist.get_rank(), dist.get_world_size(), len(x)
+        parts = [torch.empty_like(x) for _ in range(ctx.world)]
+        dist.all_gather(parts, x.contiguous())
+        parts[ctx.rank] = x
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[ctx.rank * ctx.n:(ctx.rank + 1) * ctx.n] * ctx.world
+
+def all_gather(x: torch.Tensor) -> torch.Tensor:
+    "Every process's `x` concatenated along dim 0 (equal shards), differentiable for the local shard; `x` itself on one process."
+    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1): return x
+    return _GatherLocalGrad.apply(x)

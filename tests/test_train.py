@@ -64,7 +64,7 @@ def test_resume_after_kill_is_exact(tmp_path, shapes_small):
 
 def test_ddp_step_equals_single_process_step(tmp_path, shapes_small):
     single, ddp = tmp_path/'single', tmp_path/'ddp'
-    # float64: Adam turns float32 rounding noise on zero-gradient parameters into ±lr steps (see 15_train)
+    # float64: Adam turns float32 rounding noise on zero-gradient parameters into ±lr steps (see 17_parallel)
     subprocess.run(train_cmd(single, shapes_small, 'dtype=float64', steps=1), check=True, cwd=ROOT, capture_output=True)
     cmd = train_cmd(ddp, shapes_small, 'dtype=float64', steps=1)
     env = dict(os.environ, OMP_NUM_THREADS='1')
