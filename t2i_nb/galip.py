@@ -5,7 +5,7 @@
 # %% ../nbs/30_galip.ipynb #df09ba8b
 from __future__ import annotations
 import re
-from collections import OrderedDict
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -13,39 +13,15 @@ from torch import nn
 
 from .clip import ClipBundle, load_clip, visual_layers
 from .core import T2IError
+from .dfgan import CondSequential, D_Block, DFBLK, NetC, g_blocks, g_channels
 from .losses import hinge_d, hinge_g, ma_gp
 from .config import PRESETS, register_preset
 from .recipes import Recipe, register_recipe
 
 # %% auto #0
-__all__ = ['Affine', 'init_identity', 'DFBLK', 'M_Block', 'G_Block', 'CLIPMapper', 'CLIP_Adapter', 'g_channels', 'NetG',
-           'D_Block', 'NetD', 'NetC', 'clip_input', 'clip_features', 'galip_d_loss', 'galip_g_loss', 'from_official',
-           'load_official', 'GALIPDisc', 'GALIPRecipe']
-
-# %% ../nbs/30_galip.ipynb #7bba7b16
-class Affine(nn.Module):
-    "γ(c)·x + β(c), channel-wise; γ, β are MLPs initialised so the layer starts as the identity (DF-GAN)."
-    def __init__(self, cond_dim: int, num_features: int):
-        super().__init__()
-        mlp = lambda: nn.Sequential(OrderedDict([('linear1', nn.Linear(cond_dim, num_features)), ('relu1', nn.ReLU()),
-                                                 ('linear2', nn.Linear(num_features, num_features))]))
-        self.fc_gamma, self.fc_beta = mlp(), mlp()
-        init_identity(self.fc_gamma[-1], self.fc_beta[-1])
-    def forward(self, x, c):
-        return self.fc_gamma(c)[:, :, None, None] * x + self.fc_beta(c)[:, :, None, None]
-
-def init_identity(gamma_out: nn.Linear, beta_out: nn.Linear):
-    "Zero weights, γ bias 1 and β bias 0 in the last layers: the affine starts as the identity (DF-GAN)."
-    nn.init.zeros_(gamma_out.weight); nn.init.ones_(gamma_out.bias)
-    nn.init.zeros_(beta_out.weight); nn.init.zeros_(beta_out.bias)
-
-class DFBLK(nn.Module):
-    "DF-GAN's deep fusion block: affine, LeakyReLU(0.2), affine, LeakyReLU(0.2)."
-    def __init__(self, cond_dim: int, ch: int):
-        super().__init__()
-        self.affine0, self.affine1 = Affine(cond_dim, ch), Affine(cond_dim, ch)
-    def forward(self, x, c):
-        return F.leaky_relu(self.affine1(F.leaky_relu(self.affine0(x, c), 0.2), c), 0.2)
+__all__ = ['M_Block', 'm_blocks', 'PromptSchedule', 'CLIPMapper', 'CLIP_Adapter', 'NetG', 'D_BlockCLIP', 'NetD', 'clip_input',
+           'clip_features', 'galip_d_loss', 'galip_g_loss', 'from_official', 'load_official', 'GALIPDisc',
+           'GALIPRecipe']
 
 # %% ../nbs/30_galip.ipynb #96b51869
 class M_Block(nn.Module):
@@ -59,130 +35,126 @@ class M_Block(nn.Module):
         sc = self.c_sc(h) if self.c_sc is not None else h
         return sc + self.fuse2(self.conv2(self.fuse1(self.conv1(h), c)), c)
 
-class G_Block(nn.Module):
-    "Resize to `imsize` (nearest), then DFBLK, conv, DFBLK, conv, plus the shortcut."
-    def __init__(self, cond_dim: int, in_ch: int, out_ch: int, imsize: int):
-        super().__init__()
-        self.imsize = imsize
-        self.c1, self.c2 = nn.Conv2d(in_ch, out_ch, 3, 1, 1), nn.Conv2d(out_ch, out_ch, 3, 1, 1)
-        self.fuse1, self.fuse2 = DFBLK(cond_dim, in_ch), DFBLK(cond_dim, out_ch)
-        self.c_sc = nn.Conv2d(in_ch, out_ch, 1) if in_ch != out_ch else None
-    def forward(self, h, c):
-        h = F.interpolate(h, size=(self.imsize, self.imsize))
-        sc = self.c_sc(h) if self.c_sc is not None else h
-        return sc + self.c2(self.fuse2(self.c1(self.fuse1(h, c)), c))
+def m_blocks(code_ch: int, mid_ch: int, cond_dim: int, n: int) -> CondSequential:
+    "GALIP's bridge stack, NetG's default `fuse`: `n` M_Blocks at the code's width."
+    return CondSequential([M_Block(code_ch, mid_ch, code_ch, cond_dim) for _ in range(n)])
 
 # %% ../nbs/30_galip.ipynb #4db69df5
+@dataclass(frozen=True)
+class PromptSchedule:
+    """Prompt k goes to vision block `layers[k]` (increasing): 'append'ed to the tokens before the block and dropped
+    after it (GALIP), or put in place of the class token ('replace_cls'), optionally through a learned gate."""
+    layers: tuple
+    mode: str | tuple = 'append'
+    gated: bool | tuple = False
+    def __post_init__(self):
+        n, layers = len(self.layers), tuple(int(l) for l in self.layers)
+        mode = (self.mode,) * n if isinstance(self.mode, str) else tuple(self.mode)
+        gated = (self.gated,) * n if isinstance(self.gated, bool) else tuple(self.gated)
+        if list(layers) != sorted(set(layers)): raise T2IError(f'prompt layers must be increasing block indices, got {list(layers)}')
+        if len(mode) != n or len(gated) != n: raise T2IError(f'give one mode and one gate per prompt layer ({n}), or one for all')
+        if any(m not in ('append', 'replace_cls') for m in mode): raise T2IError(f"prompt modes are 'append' or 'replace_cls', got {mode}")
+        if any(g and m != 'replace_cls' for m, g in zip(mode, gated)): raise T2IError("only a 'replace_cls' prompt can be gated")
+        for k, v in (('layers', layers), ('mode', mode), ('gated', tuple(map(bool, gated)))): object.__setattr__(self, k, v)
+    def __len__(self): return len(self.layers)
+    @classmethod
+    def of(cls, x): return x if isinstance(x, cls) else cls(tuple(x))      # a list of blocks: GALIP's schedule
+
 class CLIPMapper(nn.Module):
-    "Runs a feature map through a frozen open_clip ViT in place of its patch embedding, with prompt tokens."
-    def __init__(self, visual: nn.Module, prompt_layers):
+    "Runs a feature map through a frozen open_clip ViT in place of its patch embedding, with prompts as scheduled."
+    def __init__(self, visual: nn.Module, prompts):
         super().__init__()
-        self.visual, self.prompt_layers = visual, list(prompt_layers)
+        self.visual, self.schedule = visual, PromptSchedule.of(prompts)
         self.visual.requires_grad_(False)
-        n = len(visual.transformer.resblocks)
-        if any(not 0 <= l < n for l in self.prompt_layers):
-            raise T2IError(f'prompt_layers {self.prompt_layers} must be among the {n} vision blocks (0..{n - 1})')
+        n, layers = len(visual.transformer.resblocks), self.schedule.layers
+        if any(not 0 <= l < n for l in layers):
+            raise T2IError(f'prompt layers {list(layers)} must be among the {n} vision blocks (0..{n - 1})')
+        self.slot = {l: k for k, l in enumerate(layers)}
+        gated = [l for l, g in zip(layers, self.schedule.gated) if g]
+        if gated:                                                        # g = σ(w·p + b), w and b from 0
+            self.gates = nn.ModuleDict({str(l): nn.Linear(visual.transformer.width, 1) for l in gated})
+            for g in self.gates.values(): nn.init.zeros_(g.weight); nn.init.zeros_(g.bias)
     def forward(self, feat, prompts):
         v, (B, W, g, _) = self.visual, feat.shape
         x = feat.flatten(2).transpose(1, 2)                                    # (B, g², W) patch tokens
         cls = v.class_embedding.to(x.dtype) + torch.zeros(B, 1, W, dtype=x.dtype, device=x.device)
         x = v.ln_pre(torch.cat([cls, x], 1) + v.positional_embedding.to(x.dtype))
         nld = getattr(v.transformer, 'batch_first', True)
+        t = 1 if nld else 0                                                    # the token axis
         if not nld: x = x.transpose(0, 1)
-        j = 0
         for i, blk in enumerate(v.transformer.resblocks):
-            if i in self.prompt_layers:
-                p = prompts[:, j:j + 1] if nld else prompts[:, j:j + 1].transpose(0, 1)
-                x = blk(torch.cat([x, p], 1 if nld else 0)); j += 1
-                x = x[:, :-1] if nld else x[:-1]
-            else: x = blk(x)
+            k = self.slot.get(i)
+            if k is None: x = blk(x); continue
+            p = prompts[:, k:k + 1] if nld else prompts[:, k:k + 1].transpose(0, 1)
+            if self.schedule.mode[k] == 'append':                             # appended, dropped after the block
+                x = blk(torch.cat([x, p], t)).narrow(t, 0, x.shape[t])
+                continue
+            cls, rest = x.narrow(t, 0, 1), x.narrow(t, 1, x.shape[t] - 1)
+            if self.schedule.gated[k]:
+                gate = torch.sigmoid(self.gates[str(i)](p))
+                p = gate * p + (1 - gate) * cls
+            x = blk(torch.cat([p, rest], t))                                 # in place of the class token
         if not nld: x = x.transpose(0, 1)
         return x[:, 1:].transpose(1, 2).reshape(B, W, g, g)
 
+# %% ../nbs/30_galip.ipynb #816a2f3d
 class CLIP_Adapter(nn.Module):
-    "The bridge: M_Blocks on the noise code, conv_fuse to CLIP width, the CLIP mapper, and the mixing conv."
-    def __init__(self, visual, code_ch: int, mid_ch: int, G_ch: int, cond_dim: int, map_num: int, prompt_layers):
+    "The bridge: a fusion stack on the noise code, conv_fuse to CLIP width, the CLIP mapper, and the mixing conv."
+    def __init__(self, visual, FBlocks: nn.Module, code_ch: int, G_ch: int, cond_dim: int, prompts):
         super().__init__()
-        W = visual.transformer.width
-        self.CLIP_ch, self.n_prompts = W, len(prompt_layers)
-        self.FBlocks = nn.ModuleList([M_Block(code_ch, mid_ch, code_ch, cond_dim) for _ in range(map_num)])
+        W, schedule = visual.transformer.width, PromptSchedule.of(prompts)
+        self.CLIP_ch, self.n_prompts = W, len(schedule)
+        self.FBlocks = FBlocks                                           # called as FBlocks(x, c)
         self.conv_fuse = nn.Conv2d(code_ch, W, 5, 1, 2)
-        self.CLIP_ViT = CLIPMapper(visual, prompt_layers)
+        self.CLIP_ViT = CLIPMapper(visual, schedule)
         self.conv = nn.Conv2d(W, G_ch, 5, 1, 2)
         self.fc_prompt = nn.Linear(cond_dim, W * self.n_prompts)
     def forward(self, out, c):
         prompts = self.fc_prompt(c).view(len(c), self.n_prompts, self.CLIP_ch)
-        for blk in self.FBlocks: out = blk(out, c)
-        fuse = self.conv_fuse(out)
+        fuse = self.conv_fuse(self.FBlocks(out, c))
         return self.conv(fuse + 0.1 * self.CLIP_ViT(fuse, prompts))
 
-# %% ../nbs/30_galip.ipynb #816a2f3d
-def g_channels(ngf: int, imsize: int) -> list:
-    "GALIP's (in, out) widths of the G_Blocks: ngf·min(2^i, 8), reversed (official get_G_in_out_chs)."
-    n = int(torch.log2(torch.tensor(float(imsize))).item()) - 1
-    ch = [ngf * min(2 ** i, 8) for i in range(n)][::-1]
-    return list(zip(ch[:-1], ch[1:]))
-
 class NetG(nn.Module):
-    "GALIP's generator on a frozen open_clip ViT; `forward(noise, sent)` → images (no tanh), CLIP's input size."
+    """GALIP's generator on a frozen open_clip ViT; `forward(noise, sent)` → images (no tanh), CLIP's input size.
+    `prompts`: a PromptSchedule (or GALIP's list of blocks); `fuse(code_ch, mid_ch, cond_dim, map_num)` and
+    `up(cond_dim, pairs, sizes)` build the bridge's and the image's fusion stacks, each called as stack(x, c)."""
     def __init__(self, visual, ngf: int = 64, nz: int = 100, cond_dim: int = 512, imsize: int = 256,
-                 prompt_layers=(1, 2, 3, 4, 5, 6, 7, 8), code_ch: int = 64, mid_ch: int = 32, map_num: int = 4):
+                 prompts=(1, 2, 3, 4, 5, 6, 7, 8), code_ch: int = 64, mid_ch: int = 32, map_num: int = 4,
+                 fuse=m_blocks, up=g_blocks):
         super().__init__()
         size = visual.image_size[0] if isinstance(visual.image_size, (tuple, list)) else visual.image_size
         self.code_sz = visual.grid_size[0]
         self.code_ch, self.nz = code_ch, nz
         self.fc_code = nn.Linear(nz, self.code_sz * self.code_sz * code_ch)
-        self.mapping = CLIP_Adapter(visual, code_ch, mid_ch, ngf * 8, cond_dim + nz, map_num, prompt_layers)
-        pairs, res = g_channels(ngf, imsize), 4
-        self.GBlocks = nn.ModuleList()
-        for i, (cin, cout) in enumerate(pairs):
-            res = res * 2 if i < len(pairs) - 1 else size                 # the last block goes to CLIP's size
-            self.GBlocks.append(G_Block(cond_dim + nz, cin, cout, res))
+        self.mapping = CLIP_Adapter(visual, fuse(code_ch, mid_ch, cond_dim + nz, map_num), code_ch, ngf * 8,
+                                    cond_dim + nz, prompts)
+        pairs = g_channels(ngf, imsize)
+        sizes = [8 * 2 ** i for i in range(len(pairs) - 1)] + [size]          # the last block goes to CLIP's size
+        self.GBlocks = up(cond_dim + nz, pairs, sizes)
         self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(pairs[-1][1], 3, 3, 1, 1))
     def forward(self, noise, sent):
         c = torch.cat([noise, sent], 1)
         out = self.mapping(self.fc_code(noise).view(len(noise), self.code_ch, self.code_sz, self.code_sz), c)
-        for blk in self.GBlocks: out = blk(out, c)
-        return self.to_rgb(out)
+        return self.to_rgb(self.GBlocks(out, c))
 
 # %% ../nbs/30_galip.ipynb #4f9d759e
-class D_Block(nn.Module):
-    "x (+1×1 projection) + γ·convs(x) [+ β·next CLIP map]; γ, β learnable scalars starting at 0."
-    def __init__(self, fin: int, fout: int, res: bool = True, CLIP_feat: bool = False):
-        super().__init__()
-        self.conv_r = nn.Sequential(nn.Conv2d(fin, fout, 3, 1, 1, bias=False), nn.LeakyReLU(0.2),
-                                    nn.Conv2d(fout, fout, 3, 1, 1, bias=False), nn.LeakyReLU(0.2))
-        self.conv_s = nn.Conv2d(fin, fout, 1) if fin != fout else None
-        self.gamma = nn.Parameter(torch.zeros(1)) if res else None
-        self.beta = nn.Parameter(torch.zeros(1)) if CLIP_feat else None
-    def forward(self, x, clip_feat=None):
-        r = self.conv_r(x)
-        x = self.conv_s(x) if self.conv_s is not None else x
-        if self.gamma is not None: x = x + self.gamma * r
-        if self.beta is not None: x = x + self.beta * clip_feat
-        return x
+class D_BlockCLIP(D_Block):
+    "GALIP's NetD block: DF-GAN's residual block at constant size, plus β·(the next CLIP map); β learnable from 0."
+    def __init__(self, fin: int, fout: int):
+        super().__init__(fin, fout, down=False)
+        self.beta = nn.Parameter(torch.zeros(1))
+    def forward(self, x, clip_feat): return super().forward(x) + self.beta * clip_feat
 
 class NetD(nn.Module):
-    "Aggregates the CLIP maps (B, n, W, g, g): the first map through n−1 fusing D_Blocks, then W → d_out."
+    "Aggregates the CLIP maps (B, n, W, g, g): the first map through n−1 fusing D_BlockCLIPs, then W → d_out."
     def __init__(self, width: int = 768, n_maps: int = 3, d_out: int = 512):
         super().__init__()
-        self.DBlocks = nn.ModuleList([D_Block(width, width, True, True) for _ in range(n_maps - 1)])
-        self.main = D_Block(width, d_out, True, False)
+        self.DBlocks = nn.ModuleList([D_BlockCLIP(width, width) for _ in range(n_maps - 1)])
+        self.main = D_Block(width, d_out, down=False)
     def forward(self, h):
         out = h[:, 0]
         for i, blk in enumerate(self.DBlocks): out = blk(out, h[:, i + 1])
         return self.main(out)
-
-class NetC(nn.Module):
-    "The judge: sentence tiled over the grid, concatenated, conv 4×4 → 128, LeakyReLU, conv 4×4 → 1."
-    def __init__(self, d_in: int = 512, cond_dim: int = 512):
-        super().__init__()
-        self.cond_dim = cond_dim
-        self.joint_conv = nn.Sequential(nn.Conv2d(d_in + cond_dim, 128, 4, 1, 0, bias=False), nn.LeakyReLU(0.2),
-                                        nn.Conv2d(128, 1, 4, 1, 0, bias=False))
-    def forward(self, out, sent):
-        s = sent.view(-1, self.cond_dim, 1, 1).expand(-1, -1, *out.shape[-2:])
-        return self.joint_conv(torch.cat([out, s], 1))
 
 # %% ../nbs/30_galip.ipynb #3db4b7b1
 def clip_input(bundle: ClipBundle, x: torch.Tensor, official: bool = False) -> torch.Tensor:
@@ -260,7 +232,7 @@ class GALIPDisc(nn.Module):
     "NetD + NetC: the trainable half of GALIP's discriminator; forward(CLIP maps, sentence) → scores."
     def __init__(self, width: int, n_maps: int, d_out: int, cond_dim: int):
         super().__init__()
-        self.netD, self.netC = NetD(width, n_maps, d_out), NetC(d_out, cond_dim)
+        self.netD, self.netC = NetD(width, n_maps, d_out), NetC(d_out, cond_dim, 128, kernel=4, padding=0)
     def forward(self, maps, sent): return self.netC(self.netD(maps), sent)
 
 @register_recipe('galip')
@@ -273,9 +245,13 @@ class GALIPRecipe(Recipe):
         self.noise = {'z': (mc['nz'],)}
         vis = self.clip.model.visual
         torch.manual_seed(cfg.seed)
-        G = NetG(vis, mc['ngf'], mc['nz'], self.clip.embed_dim, cfg.image_size, mc['prompt_layers'])
+        G = self.build_G(vis, mc)
         D = GALIPDisc(vis.transformer.width, len(mc['taps']), mc['d_out'], self.clip.embed_dim)
         self.models = {'G': G.to(device), 'D': D.to(device)}
+
+    def build_G(self, vis, mc):
+        "GALIP's generator (variants override this); D is drawn next, from the same random stream."
+        return NetG(vis, mc['ngf'], mc['nz'], self.clip.embed_dim, self.cfg.image_size, PromptSchedule(mc['prompt_layers']))
 
     def features(self, x):
         return clip_features(self.clip, x, self.cfg.model_cfg['taps'], self.cfg.model_cfg['official_clip_input'])

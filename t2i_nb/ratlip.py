@@ -4,19 +4,21 @@
 
 # %% ../nbs/31_ratlip.ipynb #88712df0
 from __future__ import annotations
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .core import T2IError
-from .galip import CLIP_Adapter, GALIPRecipe, NetG, _galip_paper, init_identity
-from .config import PRESETS
-from .config import register_preset
+from .config import PRESETS, register_preset
+from .dfgan import init_identity
+from .galip import GALIPRecipe, M_Block, NetG, PromptSchedule, _galip_paper
 from .recipes import register_recipe
 
 # %% auto #0
 __all__ = ['RATLIP_TABLE3', 'RATLIP_TABLE2', 'RATState', 'RATAffine', 'RATFuse', 'channel_shuffle', 'ShuffleAttention', 'SAConv',
-           'RATBlock', 'RATAdapter', 'RATNetG', 'RATLIPRecipe']
+           'RATBlock', 'RATStack', 'ratlip_generator', 'skip_draws', 'RATLIPRecipe']
 
 # %% ../nbs/31_ratlip.ipynb #d0886f16
 class RATState(nn.Module):
@@ -92,48 +94,48 @@ class RATBlock(nn.Module):
         r, state = self.fuse2(self.conv2(r), s, rat, state)
         return sc + r, state
 
-class RATAdapter(CLIP_Adapter):
-    "GALIP's bridge with RAT blocks (one shared LSTM across them) and SAConv after every two blocks."
-    def __init__(self, visual, code_ch, mid_ch, G_ch, cond_dim, map_num, prompt_layers, nz: int, hidden: int = 64,
+class RATStack(nn.Module):
+    "RATLIP's bridge stack: RAT blocks threading one LSTM state (from the noise), SAConv after every two; stack(x, c)."
+    def __init__(self, code_ch: int, mid_ch: int, cond_dim: int, n: int, nz: int, hidden: int = 64,
                  attention: bool = True, sa_groups: int = 8):
-        super().__init__(visual, code_ch, mid_ch, G_ch, cond_dim, map_num, prompt_layers)
-        self.nz, self.hidden = nz, hidden
-        if hidden > 0:
-            self.rat = RATState(cond_dim - nz, nz, hidden)
-            self.FBlocks = nn.ModuleList([RATBlock(code_ch, mid_ch, code_ch, hidden) for _ in range(map_num)])
-        self.SA = nn.ModuleList([SAConv(code_ch, code_ch, sa_groups) for _ in range(map_num // 2)]) if attention else None
-    def forward(self, out, c):
-        prompts = self.fc_prompt(c).view(len(c), self.n_prompts, self.CLIP_ch)
-        z, s = c[:, :self.nz], c[:, self.nz:]
-        state = self.rat.init(z) if self.hidden > 0 else None
-        for i, blk in enumerate(self.FBlocks):
-            if self.hidden > 0: out, state = blk(out, s, self.rat, state)
-            else: out = blk(out, c)
-            if self.SA is not None and i % 2 == 1: out = self.SA[i // 2](out)
-        fuse = self.conv_fuse(out)
-        return self.conv(fuse + 0.1 * self.CLIP_ViT(fuse, prompts))
+        super().__init__()
+        self.nz = nz
+        self.rat = RATState(cond_dim - nz, nz, hidden) if hidden > 0 else None
+        self.blocks = nn.ModuleList([RATBlock(code_ch, mid_ch, code_ch, hidden) if hidden > 0
+                                     else M_Block(code_ch, mid_ch, code_ch, cond_dim) for _ in range(n)])
+        self.SA = nn.ModuleList([SAConv(code_ch, code_ch, sa_groups) for _ in range(n // 2)]) if attention else None
+    def forward(self, x, c):
+        s, state = c[:, self.nz:], (self.rat.init(c[:, :self.nz]) if self.rat is not None else None)
+        for i, blk in enumerate(self.blocks):
+            if state is None: x = blk(x, c)
+            else: x, state = blk(x, s, self.rat, state)
+            if self.SA is not None and i % 2 == 1: x = self.SA[i // 2](x)
+        return x
 
-class RATNetG(NetG):
-    "GALIP's generator with the RAT bridge."
-    def __init__(self, visual, ngf=64, nz=100, cond_dim=512, imsize=256, prompt_layers=(1, 2, 3, 4, 5, 6, 7, 8),
-                 code_ch=64, mid_ch=32, map_num=4, hidden=64, attention=True, sa_groups=8):
-        super().__init__(visual, ngf, nz, cond_dim, imsize, prompt_layers, code_ch, mid_ch, map_num)
-        self.mapping = RATAdapter(visual, code_ch, mid_ch, ngf * 8, cond_dim + nz, map_num, prompt_layers, nz,
-                                  hidden, attention, sa_groups)
+def ratlip_generator(visual, ngf=64, nz=100, cond_dim=512, imsize=256, prompts=(1, 2, 3, 4, 5, 6, 7, 8),
+                     code_ch=64, mid_ch=32, map_num=4, hidden=64, attention=True, sa_groups=8) -> NetG:
+    "GALIP's generator composed with the RAT stack as its bridge's fusion blocks."
+    return NetG(visual, ngf, nz, cond_dim, imsize, prompts, code_ch, mid_ch, map_num,
+                fuse=partial(RATStack, nz=nz, hidden=hidden, attention=attention, sa_groups=sa_groups))
 
 # %% ../nbs/31_ratlip.ipynb #b00e1d1b
+def skip_draws(build) -> None:
+    """Move torch's CPU random stream on as far as `build()` would, without building it: the module is made on the
+    meta device (no numbers drawn) and one number is drawn per parameter element, as every Linear and Conv layer's
+    initialisation does (exact for GALIP's generator, checked below)."""
+    with torch.device('meta'): params = [p for p in build().parameters() if p.is_meta]
+    for p in params: torch.empty(p.shape, dtype=p.dtype).uniform_()
+
 @register_recipe('ratlip')
 class RATLIPRecipe(GALIPRecipe):
     "GALIP's training with the RAT bridge (RATLIP eq. 8 = GALIP's objective)."
-    def __init__(self, cfg, device='cpu'):
-        # GALIP's generator is built first and replaced, so that D starts from exactly GALIP's initial weights:
-        # the Table III variants differ in the generator only (and earlier results stay reproducible)
-        super().__init__(cfg, device)
-        mc, vis = cfg.model_cfg, self.clip.model.visual
-        torch.manual_seed(cfg.seed)
-        G = RATNetG(vis, mc['ngf'], mc['nz'], self.clip.embed_dim, cfg.image_size, mc['prompt_layers'],
-                    hidden=mc['rnn_hidden'], attention=mc['attention'], sa_groups=mc['sa_groups'])
-        self.models['G'] = G.to(device)
+    def build_G(self, vis, mc):
+        with torch.random.fork_rng(devices=[]):
+            G = ratlip_generator(vis, mc['ngf'], mc['nz'], self.clip.embed_dim, self.cfg.image_size,
+                                 PromptSchedule(mc['prompt_layers']), hidden=mc['rnn_hidden'],
+                                 attention=mc['attention'], sa_groups=mc['sa_groups'])
+        skip_draws(lambda: GALIPRecipe.build_G(self, vis, mc))              # D then starts where it does in GALIP
+        return G
 
 def _ratlip(base: dict) -> dict:
     out = {**base, 'model': 'ratlip'}
