@@ -4,8 +4,10 @@ import os, time
 import pytest
 import torch
 
-from t2i_nb.clip import (MINI_CLIP, MINI_CLIP_NAME, MiniClipTrainConfig, fit_clip, load_clip,
-                         make_foil, mini_clip_path, register_clip_config, save_clip_checkpoint)
+from t2i_nb.clip import MINI_CLIP, load_clip, mini_clip_path, save_clip_checkpoint
+from t2i_nb.clipmodels import MINI_CLIP_NAME, register_clip_config
+from t2i_nb.miniclip import MiniClipTrainConfig, fit_clip
+from t2i_nb.probes import make_foil
 from t2i_nb.core import DataError, MissingFileError, to_float
 from t2i_nb.data.shapes import load_split, make_shapes
 
@@ -111,7 +113,7 @@ def test_hard_negative_training_runs(shapes_tiny):
 def test_cached_open_clip_weights_are_used_offline(tmp_path, monkeypatch):
     "A weight file where open_clip's Hub download would put it is found and loaded, with no network."
     from safetensors.torch import save_file
-    from t2i_nb.clip import create_clip_model
+    from t2i_nb.clipmodels import create_clip_model
     ref = create_clip_model('ViT-B-32-quickgelu').eval()
     f = tmp_path/'models--timm--vit_base_patch32_clip_224.openai'/'snapshots'/'0123abc'/'open_clip_model.safetensors'
     f.parent.mkdir(parents=True)

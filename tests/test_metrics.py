@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from t2i_nb.data.shapes import load_split, make_shapes
-from t2i_nb.eval.metrics import (check_comparable, corrupt, extract_features, fidelity, frechet_distance,
-                                  gaussian_stats, inception_weights, load_samples, save_samples)
+from t2i_nb.eval.metrics import (check_comparable, corrupt, extract_features, fidelity, inception_weights, load_samples,
+                                  save_samples)
+from t2i_nb.measures import frechet_distance, gaussian_stats
 from t2i_nb.core import MissingFileError, T2IError
 from conftest import run_cli
 from test_jobs import papermill

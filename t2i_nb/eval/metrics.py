@@ -12,31 +12,13 @@ import torch
 import torch.nn.functional as F
 
 from ..core import DataError, MissingFileError, T2IError, to_float, to_uint8
+from ..measures import ms_ssim, r_precision
 
 # %% auto #0
-__all__ = ['INCEPTION_WEIGHTS', 'INCEPTION_LAYERS', 'MS_SSIM_WEIGHTS', 'ALL_METRICS', 'MIN_SAMPLES', 'RELIABLE_SAMPLES',
-           'gaussian_stats', 'frechet_distance', 'inception_weights', 'fidelity', 'check_comparable',
-           'extract_features', 'corrupt', 'clip_score', 'r_precision', 'ssim', 'ms_ssim', 'ms_ssim_diversity',
+__all__ = ['INCEPTION_WEIGHTS', 'INCEPTION_LAYERS', 'ALL_METRICS', 'MIN_SAMPLES', 'RELIABLE_SAMPLES', 'inception_weights',
+           'fidelity', 'check_comparable', 'extract_features', 'corrupt', 'clip_score', 'ms_ssim_diversity',
            'VSEmbedding', 'vs_ranking_loss', 'train_vs', 'vs_similarity', 'save_samples', 'load_samples',
            'MetricWarning', 'check_metric_names', 'evaluate_samples', 'run_evaluation']
-
-# %% ../../nbs/12_eval.metrics.ipynb #47adf9bf
-def gaussian_stats(features) -> tuple:
-    "Mean and (unbiased) covariance of (N, D) features, in float64."
-    f = np.asarray(features, dtype=np.float64)
-    if f.ndim != 2 or len(f) < 2: raise DataError(f'need (N>=2, D) features for statistics, got shape {f.shape}')
-    return f.mean(0), np.cov(f, rowvar=False)
-
-def _sqrt_psd(a):
-    w, v = np.linalg.eigh((a + a.T) / 2)
-    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-
-def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
-    "Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2), via symmetric eigendecompositions."
-    s1 = _sqrt_psd(np.asarray(sigma1, np.float64))
-    inner = _sqrt_psd(s1 @ np.asarray(sigma2, np.float64) @ s1)
-    d = np.asarray(mu1, np.float64) - np.asarray(mu2, np.float64)
-    return float(d @ d + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(inner))
 
 # %% ../../nbs/12_eval.metrics.ipynb #3513926d
 INCEPTION_WEIGHTS = 'weights-inception-2015-12-05-6726825d.pth'
@@ -165,66 +147,6 @@ def clip_score(clip, images: torch.Tensor, captions: list, batch_size: int = 64,
     return dict(clip_score=float(s.mean()), clip_score_std=float(s.std()) if len(s) > 1 else 0.0, n=len(s),
                 clip=getattr(clip, 'name', type(clip).__name__), convention='mean raw cosine (GALIP x1; RATLIP reports x100)')
 
-# %% ../../nbs/12_eval.metrics.ipynb #ab6b875f
-def r_precision(image_features, text_features, class_ids=None, n_candidates: int = 100, folds: int = 10,
-                seed: int = 0, encoder: str = 'unknown') -> dict:
-    """Top-1 retrieval of each image's true caption (row i of `text_features`) among `n_candidates`
-    (the true one + random captions of other items, of other classes when `class_ids` is given)."""
-    img = F.normalize(torch.as_tensor(image_features).float(), dim=-1)
-    txt = F.normalize(torch.as_tensor(text_features).float(), dim=-1)
-    n = len(img)
-    if n < n_candidates: raise DataError(f'R-precision needs at least {n_candidates} samples, got {n}')
-    cls = torch.as_tensor(class_ids) if class_ids is not None else torch.arange(n)
-    g = torch.Generator().manual_seed(seed)
-    hits = torch.zeros(n, dtype=torch.bool)
-    for i in range(n):
-        pool = torch.nonzero(cls != cls[i]).flatten()
-        if len(pool) < n_candidates - 1: raise DataError(f'item {i}: only {len(pool)} captions of other classes')
-        neg = pool[torch.randperm(len(pool), generator=g)[:n_candidates - 1]]
-        sims = txt[torch.cat([torch.tensor([i]), neg])] @ img[i]
-        hits[i] = sims[0] > sims[1:].max()
-    per_fold = torch.stack([h.float().mean() for h in hits.chunk(folds)])
-    return dict(r_precision=float(per_fold.mean()), r_precision_std=float(per_fold.std()) if folds > 1 else 0.0,
-                n=n, candidates=n_candidates, folds=folds, encoder=encoder)
-
-# %% ../../nbs/12_eval.metrics.ipynb #4285522c
-MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
-
-def _gauss(win=11, sigma=1.5):
-    t = torch.arange(win, dtype=torch.float64) - (win - 1) / 2
-    k = torch.exp(-t**2 / (2 * sigma**2)); return k / k.sum()
-
-def _ssim_parts(x, y, win=11, sigma=1.5, data_range=1.0):
-    "Per-image luminance*contrast*structure (ssim) and contrast*structure (cs), averaged over pixels and channels."
-    c = x.shape[1]; k = _gauss(win, sigma).to(x)
-    def blur(t):
-        t = F.conv2d(t, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-        return F.conv2d(t, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
-    C1, C2 = (0.01 * data_range)**2, (0.03 * data_range)**2
-    mx, my = blur(x), blur(y)
-    sxx, syy, sxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
-    cs = (2 * sxy + C2) / (sxx + syy + C2)
-    ssim = (2 * mx * my + C1) / (mx**2 + my**2 + C1) * cs
-    return ssim.mean((1, 2, 3)), cs.mean((1, 2, 3))
-
-def ssim(x, y, data_range: float = 2.0) -> torch.Tensor:
-    "Single-scale SSIM per image pair; x, y float (B,C,H,W) ([-1,1] by default: data_range=2)."
-    return _ssim_parts(x.double(), y.double(), data_range=data_range)[0]
-
-def ms_ssim(x, y, data_range: float = 2.0, scales: int | None = None, win: int = 11) -> torch.Tensor:
-    "MS-SSIM per image pair, with as many of the 5 standard scales as the image size allows (or `scales`)."
-    x, y = x.double(), y.double()
-    fit = 1 + int(math.log2(min(x.shape[-2:]) / win)) if min(x.shape[-2:]) >= win else 0
-    m = min(5, fit) if scales is None else scales
-    if m < 1 or min(x.shape[-2:]) < win * 2**(m - 1): raise DataError(f'images of {tuple(x.shape[-2:])} are too small for {m} MS-SSIM scales')
-    w = torch.tensor(MS_SSIM_WEIGHTS[:m], dtype=torch.float64); w = w / w.sum()
-    vals = []
-    for j in range(m):
-        s, cs = _ssim_parts(x, y, win=win, data_range=data_range)
-        vals.append(cs.clamp(min=0) if j < m - 1 else s.clamp(min=0))
-        if j < m - 1: x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
-    return torch.prod(torch.stack(vals, 0) ** w[:, None], 0)
-
 # %% ../../nbs/12_eval.metrics.ipynb #3256468e
 def ms_ssim_diversity(images, class_ids=None, pairs: int = 200, seed: int = 0) -> dict:
     "Mean MS-SSIM of random image pairs, overall and within classes (lower = more diverse; HDGAN Table 3)."
@@ -234,7 +156,8 @@ def ms_ssim_diversity(images, class_ids=None, pairs: int = 200, seed: int = 0) -
         if len(idx) < 2: return None
         i = idx[torch.randint(len(idx), (k,), generator=g)]; j = idx[torch.randint(len(idx), (k,), generator=g)]
         keep = i != j
-        return float(ms_ssim(x[i[keep]], x[j[keep]]).mean()) if keep.any() else None
+        try: return float(ms_ssim(x[i[keep]], x[j[keep]]).mean()) if keep.any() else None
+        except ValueError as e: raise DataError(str(e)) from None     # images too small: a data error, not a bug
     out = dict(ms_ssim=mean_pairs(torch.arange(len(x))), n=len(x))
     if class_ids is not None:
         cls = torch.as_tensor(class_ids)
