@@ -77,3 +77,12 @@ def test_clip_does_not_import_the_eval_package():
     r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == '[]', f'import t2i_nb.clip also imported {r.stdout.strip()}'
+
+
+MAX_LINES = 400       # every module readable in one sitting (_modidx.py is nbdev's generated index, not read by people)
+
+
+def test_no_module_is_longer_than_a_sitting():
+    long = {str(p.relative_to(ROOT)): n for p in sorted(PKG.rglob('*.py')) if p.name != '_modidx.py'
+            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert not long, f'modules over {MAX_LINES} lines (split them by concern in their notebooks): {long}'
