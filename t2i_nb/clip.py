@@ -18,7 +18,7 @@ import open_clip
 from open_clip.transformer import text_global_pool
 
 from .core import DataError, MissingFileError, T2IError, atomic_write, project_root, runs_dir, seed_everything, to_float
-from .data.shapes import load_split, shapes_cache
+from .data.shapes_io import load_split, shapes_cache
 from .eval.metrics import r_precision
 
 # %% auto #0

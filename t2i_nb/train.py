@@ -278,7 +278,7 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None) 
     if cfg.image_size > size: raise T2IError(f'image_size {cfg.image_size} is larger than load_size {size}: crops are taken from the loaded images')
     if cfg.dataset == 'shapes':
         from t2i_nb.clip import mini_clip_path
-        from t2i_nb.data.shapes import load_split, shapes_cache
+        from t2i_nb.data.shapes_io import load_split, shapes_cache
         root = Path(cfg.data_root) if cfg.data_root else shapes_cache(level=cfg.level)
         if cfg.text_encoder != 'mini-clip': raise T2IError(f"shapes presets use text_encoder='mini-clip', not {cfg.text_encoder!r}")
         d = load_split(root, split, limit)
@@ -746,7 +746,8 @@ def _curve_pairs(data: TextImageData, n: int) -> tuple:
 @torch.no_grad()
 def semantic_reference(data: TextImageData, n: int, oracle=None) -> dict:
     "{'real': accuracy of the real test images, 'chance': of the same images against another image's caption}."
-    from t2i_nb.eval.oracle import load_oracle, semantic_accuracy
+    from t2i_nb.eval.oracle import load_oracle
+    from t2i_nb.eval.oracle_scores import semantic_accuracy
     oracle = oracle or load_oracle()
     img, cap = _curve_pairs(data, n)
     truths, x = [data.truth[i] for i in img], to_float(data.images[img]).to(next(oracle.parameters()).device)
@@ -756,7 +757,7 @@ def semantic_reference(data: TextImageData, n: int, oracle=None) -> dict:
 def curve_point(recipe: Recipe, G: nn.Module, data: TextImageData, n: int, seed: int, device, oracle,
                 dtype=torch.float32) -> dict:
     "The oracle's semantic accuracy of G's images for the first `n` test captions (fixed noise from `seed`)."
-    from t2i_nb.eval.oracle import semantic_accuracy
+    from t2i_nb.eval.oracle_scores import semantic_accuracy
     img, cap = _curve_pairs(data, n)
     s = generate_for(recipe, G, data, len(img), seed, device, dtype=dtype)
     return semantic_accuracy(oracle, to_float(s['images']).to(next(oracle.parameters()).device), [data.truth[i] for i in img], cap)
@@ -896,7 +897,7 @@ def evaluate_run(run_dir, n_samples: int = 1000, metrics=('fid', 'kid', 'is', 'm
     samples = run_dir/'eval'/'samples'
     save_samples(samples, s['images'], s['captions'], s['keys'], s['caption_idx'])
     if cfg.dataset == 'shapes':
-        from t2i_nb.data.shapes import shapes_cache
+        from t2i_nb.data.shapes_io import shapes_cache
         data_dir = Path(cfg.data_root) if cfg.data_root else shapes_cache(level=cfg.level)   # the run's curriculum level
     else: data_dir = Path(cfg.data_root)
     m = run_evaluation(samples, data_dir, run_dir, metrics=tuple(metrics), device=str(device), seed=cfg.seed)

@@ -7,7 +7,7 @@ import torch
 from t2i_nb.clip import (MINI_CLIP, MINI_CLIP_NAME, MiniClipTrainConfig, fit_clip, load_clip,
                          make_foil, mini_clip_path, register_clip_config, save_clip_checkpoint)
 from t2i_nb.core import DataError, MissingFileError, to_float
-from t2i_nb.data.shapes import load_split, make_shapes
+from t2i_nb.data.shapes_io import load_split, make_shapes
 
 TINY = 't2i-test-tiny-clip'
 TINY_CFG = dict(embed_dim=32, quick_gelu=False,
