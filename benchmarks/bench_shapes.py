@@ -7,7 +7,7 @@ The issue's target: 10,000 images at 64×64 in ≤ 30 s on this 2-core machine.
 import argparse, os, shutil, tempfile, time
 from pathlib import Path
 
-from t2i_nb.data.shapes import make_shapes
+from t2i_nb.data.shapes_io import make_shapes
 
 
 def main():

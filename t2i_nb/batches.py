@@ -205,7 +205,7 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None, 
     if cfg.dataset == 'shapes':
         from types import SimpleNamespace
         from t2i_nb.core import read_json
-        from t2i_nb.data.shapes import load_split, shapes_cache
+        from t2i_nb.data.shapes_io import load_split, shapes_cache
         root = Path(cfg.data_root) if cfg.data_root else shapes_cache(level=cfg.level)
         d = load_split(root, split, limit)
         level = read_json(root/'dataset.json', 'shapes dataset description', f'Generate it again: t2i data shapes --out {root}').get('level', 'scenes')

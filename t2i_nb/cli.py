@@ -14,14 +14,14 @@ __all__ = ['parser', 'main']
 
 # %% ../nbs/03_cli.ipynb #2d4602a6
 def _data_shapes(a):
-    from t2i_nb.data.shapes import make_shapes
+    from t2i_nb.data.shapes_io import make_shapes
     t = time.perf_counter()
     out = make_shapes(a.out, n_images=a.n_images, size=a.size, seed=a.seed, workers=a.workers, level=a.level)
     print(f'shapes ({a.level}): {a.n_images:,} images of {a.size}x{a.size} (seed {a.seed}) in {out} [{time.perf_counter() - t:.1f} s]')
     return 0
 
 def _data_card(a):
-    from t2i_nb.data.shapes import write_dataset_card
+    from t2i_nb.data.shapes_io import write_dataset_card
     out = write_dataset_card(a.root, a.out or Path(a.root)/'card')
     print(f'dataset card written to {out}/card.md')
     return 0

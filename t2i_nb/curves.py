@@ -62,7 +62,8 @@ def _curve_pairs(data: TextImageData, n: int) -> tuple:
 @torch.no_grad()
 def semantic_reference(data: TextImageData, n: int, oracle=None) -> dict:
     "{'real': accuracy of the real test images, 'chance': of the same images against another image's caption}."
-    from t2i_nb.eval.oracle import load_oracle, semantic_accuracy
+    from t2i_nb.eval.oracle import load_oracle
+    from t2i_nb.eval.oracle_scores import semantic_accuracy
     oracle = oracle or load_oracle()
     img, cap = _curve_pairs(data, n)
     truths, x = [data.truth[i] for i in img], to_float(data.images[img]).to(next(oracle.parameters()).device)
@@ -72,7 +73,7 @@ def semantic_reference(data: TextImageData, n: int, oracle=None) -> dict:
 def curve_point(recipe: Recipe, G: nn.Module, data: TextImageData, n: int, seed: int, device, oracle,
                 dtype=torch.float32) -> dict:
     "The oracle's semantic accuracy of G's images for the first `n` test captions (fixed noise from `seed`)."
-    from t2i_nb.eval.oracle import semantic_accuracy
+    from t2i_nb.eval.oracle_scores import semantic_accuracy
     img, cap = _curve_pairs(data, n)
     s = generate_for(recipe, G, data, len(img), seed, device, dtype=dtype)
     return semantic_accuracy(oracle, to_float(s['images']).to(next(oracle.parameters()).device), [data.truth[i] for i in img], cap)

@@ -43,7 +43,7 @@ def evaluate_run(run_dir, n_samples: int = 1000, metrics=('fid', 'kid', 'is', 'm
     samples = run_dir/'eval'/'samples'
     save_samples(samples, s['images'], s['captions'], s['keys'], s['caption_idx'])
     if cfg.dataset == 'shapes':
-        from t2i_nb.data.shapes import shapes_cache
+        from t2i_nb.data.shapes_io import shapes_cache
         data_dir = Path(cfg.data_root) if cfg.data_root else shapes_cache(level=cfg.level)   # the run's curriculum level
     else: data_dir = Path(cfg.data_root)
     m = run_evaluation(samples, data_dir, run_dir, metrics=tuple(metrics), device=str(device), seed=cfg.seed)

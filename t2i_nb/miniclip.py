@@ -16,7 +16,7 @@ from torch import nn
 import open_clip
 
 from .core import DataError, seed_everything, to_float
-from .data.shapes import load_split, shapes_cache
+from .data.shapes_io import load_split, shapes_cache
 from .clipmodels import MINI_CLIP_CFG, MINI_CLIP_NAME, MINI_CLIP_STEM, OPENAI_MEAN, OPENAI_STD
 from .clipmodels import clip_preprocess, create_clip_model, encode_text_tokens, register_clip_config
 from .clip import ClipBundle, bundle_from_model, load_clip, mini_clip_path, save_clip_checkpoint

@@ -206,7 +206,7 @@ def _first(root, split='train'):
 
 
 def test_truncated_png_is_named_by_check_and_by_training(capsys, shapes_copy):
-    from t2i_nb.data.shapes import load_split
+    from t2i_nb.data.shapes_io import load_split
     keys = (shapes_copy/'train'/'filenames.txt').read_text().split()
     png = shapes_copy/'images'/f'{keys[7]}.png'                       # not among the 20 sampled images
     png.write_bytes(png.read_bytes()[:200])
@@ -216,7 +216,7 @@ def test_truncated_png_is_named_by_check_and_by_training(capsys, shapes_copy):
 
 
 def test_non_utf8_split_list(capsys, shapes_copy):
-    from t2i_nb.data.shapes import load_split
+    from t2i_nb.data.shapes_io import load_split
     f = shapes_copy/'test'/'filenames.txt'
     f.write_bytes(f.read_bytes() + b'caf\xe9\n')
     code, msg = t2i(capsys, 'data', 'check', 'shapes', shapes_copy)
@@ -233,7 +233,7 @@ def test_corrupt_dataset_json(capsys, shapes_copy, tmp_path):
 
 
 def test_non_utf8_shapes_caption(shapes_copy):
-    from t2i_nb.data.shapes import load_split
+    from t2i_nb.data.shapes_io import load_split
     k = _first(shapes_copy)
     (shapes_copy/'text'/f'{k}.txt').write_bytes(b'a red circle\n\xff\xfe oops\n')
     with pytest.raises(DataError, match=f"{k}.txt', line 2"): load_split(shapes_copy, 'train')
@@ -270,7 +270,7 @@ def test_non_utf8_cub_images_txt(capsys, cub):
 
 
 def test_malformed_bounding_box(capsys, cub):
-    from t2i_nb.data.readers import load_bboxes
+    from t2i_nb.data.layouts import load_bboxes
     f = cub/'CUB_200_2011'/'bounding_boxes.txt'
     lines = f.read_text().splitlines(); lines[1] = lines[1].rsplit(' ', 1)[0] + ' 12,5'
     f.write_text('\n'.join(lines) + '\n')
@@ -332,7 +332,7 @@ def test_malicious_split_pickle_runs_no_code(capsys, cub, tmp_path):
 @pytest.fixture
 def samples(tmp_path, shapes_small):
     "A samples folder of `n` real test images (with keys), and the dataset they come from."
-    from t2i_nb.data.shapes import load_split
+    from t2i_nb.data.shapes_io import load_split
     from t2i_nb.eval.metrics import save_samples
     t = load_split(shapes_small, 'test', limit=12)
     def make(n, keys=True):

@@ -9,7 +9,7 @@ from t2i_nb.clipmodels import MINI_CLIP_NAME, register_clip_config
 from t2i_nb.miniclip import MiniClipTrainConfig, fit_clip
 from t2i_nb.probes import make_foil
 from t2i_nb.core import DataError, MissingFileError, to_float
-from t2i_nb.data.shapes import load_split, make_shapes
+from t2i_nb.data.shapes_io import load_split, make_shapes
 
 TINY = 't2i-test-tiny-clip'
 TINY_CFG = dict(embed_dim=32, quick_gelu=False,

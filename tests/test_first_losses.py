@@ -24,7 +24,7 @@ def first_losses(preset: str, data, run_dir) -> list:
 
 
 def make_data(root) -> Path:
-    from t2i_nb.data.shapes import make_shapes
+    from t2i_nb.data.shapes_io import make_shapes
     return make_shapes(Path(root)/'shapes', n_images=300, seed=11, workers=1)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from t2i_nb.data.shapes import load_split, make_shapes
+from t2i_nb.data.shapes_io import load_split, make_shapes
 from t2i_nb.eval.metrics import (check_comparable, corrupt, extract_features, fidelity, inception_weights, load_samples,
                                   save_samples)
 from t2i_nb.measures import frechet_distance, gaussian_stats

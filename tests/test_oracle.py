@@ -4,10 +4,11 @@ import torch
 from torch import nn
 
 from t2i_nb.core import DataError, MissingFileError
-from t2i_nb.data.shapes import make_shapes
-from t2i_nb.eval.oracle import (ORACLE_EXTRACTOR, ImageTensorDataset, OracleFeatureExtractor, ShapesOracle,
-                                evaluate_oracle, load_oracle, oracle_fidelity_kwargs, oracle_path, read_split,
-                                register_oracle_extractor, save_oracle, semantic_accuracy, to_float)
+from t2i_nb.data.shapes_io import make_shapes
+from t2i_nb.eval.oracle import ShapesOracle, load_oracle, oracle_path, read_split, save_oracle, to_float
+from t2i_nb.eval.oracle_fidelity import (ORACLE_EXTRACTOR, ImageTensorDataset, OracleFeatureExtractor,
+                                         oracle_fidelity_kwargs, register_oracle_extractor)
+from t2i_nb.eval.oracle_scores import evaluate_oracle, semantic_accuracy
 
 
 @pytest.fixture(scope='module', autouse=True)

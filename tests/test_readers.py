@@ -10,8 +10,8 @@ from PIL import Image
 from t2i_nb.core import DataError, MissingFileError
 from t2i_nb.data.fixtures import (cub_box, dump_py2_pickle, make_celeba_tiny, make_coco, make_cub, make_oxford,
                                   make_shapes_layout)
-from t2i_nb.data.readers import (LAYOUTS, DataWarning, T2IDataset, check_layout, collate, crop_bbox, load_bboxes,
-                                 load_pickle, words)
+from t2i_nb.data.layouts import LAYOUTS, crop_bbox, load_bboxes, load_pickle
+from t2i_nb.data.readers import DataWarning, T2IDataset, check_layout, collate, words
 
 # fixture label -> (dataset name, maker, captions per image, class ids expected, number of train images)
 CASES = {
@@ -147,7 +147,7 @@ def test_shapes_ground_truth(tmp_path):
 
 
 def test_real_shapes_generator_if_present(tmp_path):
-    shapes = pytest.importorskip('t2i_nb.data.shapes')
+    shapes = pytest.importorskip('t2i_nb.data.shapes_io')
     root = shapes.make_shapes(tmp_path/'shapes', 30, size=32, workers=1)
     assert check_layout('shapes', root) == []
     ds = T2IDataset(root, 'shapes', 'train', caption_mode='all')

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 from stanza.utils.conll import CoNLL
 
-from t2i_nb.data.shapes import HELD_OUT, INVERSE, SYNONYMS, check_tree, make_shapes, tree_hash
+from t2i_nb.data.shapes import HELD_OUT, INVERSE, SYNONYMS, check_tree
+from t2i_nb.data.shapes_io import make_shapes, tree_hash
 from conftest import run_cli
 
 

@@ -4,8 +4,7 @@
 
 # %% ../../nbs/02_data.readers.ipynb #32b1a45d
 from __future__ import annotations
-import io, json, pickle, re, warnings
-from dataclasses import dataclass
+import re, warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,65 +12,11 @@ import torch
 from fastcore.basics import patch
 from PIL import Image, UnidentifiedImageError
 
-from ..core import DataError, MissingFileError, T2IError, read_json, read_rgb, read_text
+from ..core import DataError, MissingFileError, T2IError, read_json, read_rgb
+from .layouts import LAYOUTS, crop_bbox, load_bboxes, load_pickle, read_captions
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'DataWarning', 'RestrictedUnpickler', 'load_pickle', 'words', 'Layout', 'CUBLayout', 'OxfordLayout',
-           'COCOLayout', 'ShapesLayout', 'read_captions', 'crop_bbox', 'load_bboxes', 'T2IDataset', 'collate',
-           'check_layout']
-
-# %% ../../nbs/02_data.readers.ipynb #a91acc6a
-class DataWarning(UserWarning):
-    "Something in a dataset was skipped or changed (an empty caption line, a truncated caption)."
-
-_BUILTINS = {'list', 'dict', 'tuple', 'set', 'frozenset', 'str', 'bytes', 'bytearray', 'int', 'float', 'complex', 'bool', 'slice', 'range'}
-_ALLOWED = ({('builtins', n) for n in _BUILTINS} | {('__builtin__', n) for n in _BUILTINS | {'unicode', 'long'}} | {
-    ('collections', 'OrderedDict'), ('copyreg', '_reconstructor'), ('copy_reg', '_reconstructor'),
-    ('_codecs', 'encode'),                                    # how Python 3 protocol-2 pickles store bytes
-    ('numpy', 'ndarray'), ('numpy', 'dtype'),
-    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
-    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
-    ('numpy.core.numeric', '_frombuffer'), ('numpy._core.numeric', '_frombuffer')})
-
-_NUMPY_MAJOR = int(np.__version__.split('.')[0])
-
-class RestrictedUnpickler(pickle.Unpickler):
-    "An unpickler that can only build plain containers, numbers, strings and NumPy arrays."
-    def __init__(self, f, path='<pickle>'):
-        super().__init__(f, encoding='latin1'); self.path = path
-    def find_class(self, module, name):
-        if (module, name) not in _ALLOWED:
-            raise DataError(f"{self.path}: refusing to unpickle the global '{module}.{name}': dataset pickles may only hold "
-                            'lists, dicts, strings, numbers and numpy arrays, and loading anything else could run code. '
-                            'Delete this file and download it again from the source in datasets/README.md.')
-        if module.startswith('numpy.core.') and _NUMPY_MAJOR >= 2: module = 'numpy._core.' + module[len('numpy.core.'):]
-        if module in ('__builtin__', 'copy_reg'): module = {'__builtin__': 'builtins', 'copy_reg': 'copyreg'}[module]
-        if (module, name) == ('builtins', 'unicode'): name = 'str'
-        if (module, name) == ('builtins', 'long'): name = 'int'
-        return super().find_class(module, name)
-
-def _text(x):
-    "Python 3 str of a loaded string: bytes decoded, Python 2 UTF-8 (read as latin-1) repaired."
-    if isinstance(x, bytes): return x.decode('utf-8', 'replace')
-    if isinstance(x, str) and not x.isascii():
-        try: return x.encode('latin1').decode('utf-8')
-        except UnicodeError: return x
-    if isinstance(x, list): return [_text(v) for v in x]
-    if isinstance(x, tuple): return tuple(_text(v) for v in x)
-    if isinstance(x, dict): return type(x)((_text(k), _text(v)) for k, v in x.items())
-    return x
-
-def load_pickle(path):
-    "Load a dataset pickle (Python 2 or 3) through `RestrictedUnpickler`; strings come back as `str`."
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(path, 'pickle file', 'See datasets/README.md for which download contains it.')
-    with open(path, 'rb') as f:
-        try: return _text(RestrictedUnpickler(f, path).load())
-        except DataError: raise
-        except Exception as e:
-            raise DataError(f'{path}: not a readable pickle ({type(e).__name__}: {e}). The file is damaged or '
-                            'incomplete: download it again (datasets/README.md).') from e
+__all__ = ['words', 'DataWarning', 'T2IDataset', 'collate', 'check_layout']
 
 # %% ../../nbs/02_data.readers.ipynb #e184cd09
 _WORD = re.compile(r'\w+')
@@ -80,162 +25,10 @@ def words(caption: str) -> list[str]:
     "AttnGAN's tokenisation: lower-case `\\w+` runs, ASCII words only."
     return [w for w in _WORD.findall(caption.lower()) if w.isascii()]
 
-# %% ../../nbs/02_data.readers.ipynb #1aaf10c9
-@dataclass
-class Layout:
-    "How one dataset sits on disk, and where to get it."
-    name: str
-    title: str
-    splits: tuple = ('train', 'test')
-    captions_per_image: int = 10
-    has_class_ids: bool = False
-    bbox: bool = False
-    image_ext: str = '.jpg'
-    follows: str = ''           # whose layout this is
-    source: str = ''            # where to get the data, by name
-    notes: str = ''
-
-    def fix(self, root) -> str:
-        "What to do when something is missing: where to get it, and the check command."
-        return f'Get it from {self.source} (layout in datasets/README.md), then run `t2i data check {self.name} {root}`.'
-    def split_file(self, root, split) -> Path:
-        "`{split}/filenames.pickle`, else `{split}/filenames.txt`; the pickle path if neither exists."
-        p = Path(root)/split/'filenames.pickle'
-        return p if p.exists() or not p.with_suffix('.txt').exists() else p.with_suffix('.txt')
-    def keys(self, root, split) -> list[str]:
-        "The keys of `split`, in the split file's order."
-        f = self.split_file(root, split)
-        if not f.exists():
-            raise MissingFileError(f, f'{self.title} {split} split list (filenames.pickle or filenames.txt)', self.fix(root))
-        if f.suffix == '.txt': return [l.strip() for l in read_text(f, f'{self.title} {split} split list', self.fix(root)).splitlines() if l.strip()]
-        ks = load_pickle(f)
-        if isinstance(ks, np.ndarray): ks = ks.tolist()
-        if not isinstance(ks, (list, tuple)) or not all(isinstance(k, str) for k in ks):
-            raise DataError(f'{f}: expected a list of file names, found {type(ks).__name__}. Download the split files again.')
-        return [k.strip() for k in ks]
-    def image(self, root, split, key) -> Path: return Path(root)/'images'/f'{key}{self.image_ext}'
-    def text(self, root, split, key) -> Path: return Path(root)/'text'/f'{key}.txt'
-    def class_id(self, key) -> int:
-        "The class id a key implies (the number before the '.' of its class folder), or -1."
-        m = re.match(r'(\d+)\.', key)
-        return int(m.group(1)) if self.has_class_ids and m else -1
-    def required(self, root) -> list[Path]:
-        "Folders and files that must exist for the readers to work."
-        return [Path(root)/'images', Path(root)/'text']
-
-# %% ../../nbs/02_data.readers.ipynb #6b2cd931
-class CUBLayout(Layout):
-    def _text_dir(self, root): return 'text' if (Path(root)/'text').is_dir() or not (Path(root)/'text_c10').is_dir() else 'text_c10'
-    def image(self, root, split, key): return Path(root)/'CUB_200_2011'/'images'/f'{key}.jpg'
-    def text(self, root, split, key): return Path(root)/self._text_dir(root)/f'{key}.txt'
-    def required(self, root):
-        c = Path(root)/'CUB_200_2011'
-        return [c/'images', c/'images.txt', c/'bounding_boxes.txt', Path(root)/self._text_dir(root)]
-
-class OxfordLayout(Layout):
-    "RATLIP keys look like 'image_06734.jpg'; StackGAN/HDGAN keys like 'class_00001/image_06734'."
-    def image(self, root, split, key):
-        if '/' in key: return Path(root)/'jpg'/f'{key.rsplit("/", 1)[1]}.jpg'
-        return Path(root)/'images'/(key if Path(key).suffix else f'{key}.jpg')
-    def text(self, root, split, key):
-        if '/' in key: return Path(root)/'text_c10'/f'{key}.txt'
-        return Path(root)/'text'/f'{Path(key).stem}.txt'
-    def class_id(self, key):
-        m = re.match(r'class_(\d+)/', key)
-        return int(m.group(1)) if m else -1
-    def required(self, root):
-        root = Path(root)
-        return [root/'jpg', root/'text_c10'] if (root/'jpg').is_dir() or (root/'text_c10').is_dir() else [root/'images', root/'text']
-
-class COCOLayout(Layout):
-    "train → images/train2014, test → images/val2014; GALIP/RATLIP put the files in a further jpg/ folder."
-    def _folder(self, root, split):
-        f = Path(root)/'images'/('train2014' if split == 'train' else 'val2014')
-        return f/'jpg' if (f/'jpg').is_dir() else f
-    def image(self, root, split, key): return self._folder(root, split)/f'{key}.jpg'
-    def required(self, root): return [Path(root)/'images'/'train2014', Path(root)/'images'/'val2014', Path(root)/'text']
-
-class ShapesLayout(Layout):
-    def required(self, root): return [Path(root)/'dataset.json', Path(root)/'images', Path(root)/'text']
-
-# %% ../../nbs/02_data.readers.ipynb #6e36616c
-LAYOUTS = {
-    'shapes': ShapesLayout(
-        'shapes', 'shapes', ('train', 'test', 'heldout'), 10, has_class_ids=True, image_ext='.png', follows='t2i_nb (CUB-like)',
-        source='this project: generate it with `t2i data shapes --out DIR`',
-        notes='PNG images with a ground-truth JSON beside each; gold CoNLL-U parses beside each caption file; '
-              'heldout holds attribute combinations never seen in training.'),
-    'cub': CUBLayout(
-        'cub', 'CUB-200-2011', ('train', 'test'), 10, has_class_ids=True, bbox=True, follows='DF-GAN / GALIP / RATLIP (+ StackGAN / HDGAN pickles)',
-        source="the CUB-200-2011 archive (Caltech Vision Lab, https://www.vision.caltech.edu/datasets/cub_200_2011/) for "
-               "CUB_200_2011/, and the birds metadata archive linked from DF-GAN's README for text/, train/ and test/ "
-               "(Reed et al.'s 10 captions per image and the split pickles)",
-        notes='Images are cropped to 1.5x the bounding box before resizing, as in StackGAN and every paper since. '
-              "StackGAN/HDGAN's birds data adds char-CNN-RNN-embeddings.pickle and class_info.pickle to train/ and test/."),
-    'oxford': OxfordLayout(
-        'oxford', 'Oxford-102 flowers', ('train', 'test'), 10, has_class_ids=True, follows='RATLIP, or StackGAN / HDGAN',
-        source="the 102 Category Flower Dataset (Visual Geometry Group, Oxford, https://www.robots.ox.ac.uk/~vgg/data/flowers/102/) "
-               "for the images, and Reed et al.'s flower captions with the split pickles (StackGAN's flowers data or RATLIP's README)",
-        notes='Class ids exist only in the StackGAN/HDGAN layout (or with a class_info.pickle); the split is by class.'),
-    'coco': COCOLayout(
-        'coco', 'COCO-2014', ('train', 'test'), 5, follows='DF-GAN (GALIP / RATLIP add a jpg/ folder)',
-        source="the COCO 2014 train and val images (https://cocodataset.org/#download) and the coco metadata archive linked "
-               "from DF-GAN's README (text/, train/, test/)",
-        notes='The test split is val2014. No classes: class_id is -1 (AttnGAN treats each image as its own class). '
-              'Some images are greyscale; they are converted to RGB.'),
-    'celeba-tiny': Layout(
-        'celeba-tiny', 'CelebA-tiny', ('train', 'test'), 10, follows="RATLIP ('faces')",
-        source="CelebA face images with 10 captions each (derived from Multi-Modal-CelebA-HQ's captions), arranged as RATLIP's "
-               "'faces' data; RATLIP's README links no archive for it, so see datasets/README.md for how to assemble it",
-        notes="No classes: class_id is -1. RATLIP's data/readme.md says its other datasets follow the CUB (birds.zip) layout."),
-}
-
-# %% ../../nbs/02_data.readers.ipynb #1fad16c0
-def read_captions(path) -> tuple[list[str], list[int], list[int]]:
-    "The captions in `path` (one per line), the numbers of the empty lines skipped, and of the lines with non-UTF-8 bytes."
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(path, 'caption file', 'Its dataset download is incomplete: see datasets/README.md.')
-    raw = path.read_bytes().split(b'\n')
-    bad = []
-    for i, b in enumerate(raw, 1):
-        try: b.decode('utf-8')
-        except UnicodeDecodeError: bad.append(i)
-    lines = [b.decode('utf-8', 'replace').replace('\ufffd\ufffd', ' ') for b in raw]
-    while lines and not lines[-1].strip(): lines.pop()            # trailing newlines are normal
-    caps = [l.strip() for l in lines if l.strip()]
-    if not caps:
-        raise DataError(f'{path}: this caption file holds no captions. Restore it from the dataset download '
-                        '(datasets/README.md), or drop its key from the split file.')
-    return caps, [i for i, l in enumerate(lines, 1) if not l.strip()], bad
-
-# %% ../../nbs/02_data.readers.ipynb #b0d0a2fc
-def crop_bbox(bbox, width: int, height: int) -> tuple[int, int, int, int]:
-    "The (left, top, right, bottom) crop that the original code takes for a CUB box (x, y, w, h) in a width×height image."
-    x, y, w, h = bbox
-    r = int(max(w, h) * 0.75)
-    cx, cy = int((2 * x + w) / 2), int((2 * y + h) / 2)
-    return max(0, cx - r), max(0, cy - r), min(width, cx + r), min(height, cy + r)
-
-def load_bboxes(root) -> dict[str, list[float]]:
-    "CUB's boxes keyed like filenames.pickle ('<class>/<name>'), read from images.txt and bounding_boxes.txt."
-    c = Path(root)/'CUB_200_2011'
-    for f in ('images.txt', 'bounding_boxes.txt'):
-        if not (c/f).exists(): raise MissingFileError(c/f, 'CUB annotation file', LAYOUTS['cub'].fix(root))
-    def rows(f):
-        for i, l in enumerate(read_text(c/f, 'CUB annotation file', LAYOUTS['cub'].fix(root)).splitlines(), 1):
-            if not l.strip(): continue
-            parts = l.split()
-            ok = len(parts) == (2 if f == 'images.txt' else 5)
-            if ok and f == 'bounding_boxes.txt':
-                try: parts = [parts[0], *[int(float(v)) for v in parts[1:]]]     # truncated to int: pandas .astype(int)
-                except ValueError: ok = False
-            if not ok: raise DataError(f'{c/f}:{i}: cannot parse {l!r}. Restore the file from the CUB-200-2011 archive.')
-            yield parts
-    names = {i: n.rsplit('.', 1)[0] for i, n in rows('images.txt')}
-    return {names[i]: b for i, *b in rows('bounding_boxes.txt') if i in names}
-
 # %% ../../nbs/02_data.readers.ipynb #d0f81322
+class DataWarning(UserWarning):
+    "Something in a dataset was skipped or changed (an empty caption line, a truncated caption)."
+
 class T2IDataset(torch.utils.data.Dataset):
     "Captioned images of one split of `shapes`, `cub`, `oxford`, `coco` or `celeba-tiny`, in their original layouts."
     def __init__(self, root, name: str = 'shapes', split: str = 'train', image_size: int | None = None,

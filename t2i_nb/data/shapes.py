@@ -4,23 +4,17 @@
 
 # %% ../../nbs/01_data.shapes.ipynb #d7253fb4
 from __future__ import annotations
-import hashlib, json, math, os, time
-from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..core import DataError, file_lock, read_json, read_rgb, read_text, write_text_atomic
+from ..core import DataError
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'BACKGROUNDS', 'SIZES', 'RELATIONS', 'INVERSE', 'HELD_OUT', 'CLASSES', 'LEVELS', 'SYNONYMS',
-           'SPLIT_FRACTIONS', 'CAPTIONS_PER_IMAGE', 'class_dir', 'ShapeObject', 'relation', 'Draws', 'Level',
-           'get_level', 'Scene', 'sample_scene', 'render', 'caption', 'check_tree', 'make_item', 'make_shapes',
-           'tree_hash', 'preview_grid', 'attribute_table', 'caption_table', 'load_split', 'shapes_cache',
-           'dataset_card', 'write_dataset_card']
+           'CAPTIONS_PER_IMAGE', 'class_dir', 'ShapeObject', 'relation', 'Draws', 'Level', 'get_level', 'Scene',
+           'sample_scene', 'render', 'caption', 'check_tree', 'make_item']
 
 # %% ../../nbs/01_data.shapes.ipynb #9edfce5c
 SHAPES = ('circle', 'square', 'triangle', 'diamond', 'cross')
@@ -316,16 +310,8 @@ def check_tree(heads: list) -> None:
             if x in seen: raise DataError(f'cycle through token {k}: heads={heads}')
             seen.add(x); x = heads[x - 1]
 
-# %% ../../nbs/01_data.shapes.ipynb #ed841b04
-SPLIT_FRACTIONS = {'heldout': 0.10, 'test': 0.15}   # the rest is train
+# %% ../../nbs/01_data.shapes.ipynb #1ad0db0c
 CAPTIONS_PER_IMAGE = 10
-
-def _splits(n: int, seed: int) -> list:
-    perm = np.random.default_rng([seed, 2**31 - 1]).permutation(n)
-    split = np.full(n, 'train', dtype=object)
-    n_h, n_t = round(n * SPLIT_FRACTIONS['heldout']), round(n * SPLIT_FRACTIONS['test'])
-    split[perm[:n_h]] = 'heldout'; split[perm[n_h:n_h + n_t]] = 'test'
-    return list(split)
 
 def make_item(index: int, split: str, seed: int = 0, size: int = 64, level='scenes') -> dict:
     "Everything about image `index` of `level`: its scene, image, 10 captions, their parses and mentions."
@@ -346,205 +332,3 @@ def make_item(index: int, split: str, seed: int = 0, size: int = 64, level='scen
                  relations=[dict(subject=i, relation=r, object=j) for i, r, j in scene.relations],
                  captions=mentions)
     return dict(key=key, scene=scene, image=render(scene, size), captions=texts, conllu=''.join(conllus), truth=truth)
-
-# %% ../../nbs/01_data.shapes.ipynb #9d969ac8
-def _write_chunk(args) -> tuple:
-    root, items, seed, size, level = args
-    root, words, keys = Path(root), Counter(), []
-    made = set()
-    for index, split in items:
-        it = make_item(index, split, seed, size, level)
-        img_dir, txt_dir = root/'images'/it['key'].split('/')[0], root/'text'/it['key'].split('/')[0]
-        if img_dir not in made: img_dir.mkdir(parents=True, exist_ok=True); txt_dir.mkdir(parents=True, exist_ok=True); made.add(img_dir)
-        stem = it['key'].split('/')[1]
-        it['image'].save(img_dir/f'{stem}.png', optimize=False, compress_level=6)
-        (img_dir/f'{stem}.json').write_text(json.dumps(it['truth'], separators=(',', ':')) + '\n')
-        (txt_dir/f'{stem}.txt').write_text('\n'.join(it['captions']) + '\n')
-        (txt_dir/f'{stem}.conllu').write_text(it['conllu'])
-        for c in it['captions']: words.update(c.replace(',', ' ,').split())
-        keys.append((split, it['key']))
-    return words, keys
-
-# %% ../../nbs/01_data.shapes.ipynb #5bf2f6bd
-def make_shapes(out, n_images: int = 10_000, size: int = 64, seed: int = 0, workers: int | None = None,
-                level: str = 'scenes') -> Path:
-    "Generate the `shapes` dataset of curriculum `level` into `out` (or reuse an identical one there); returns the folder. Same arguments, same bytes."
-    out = Path(out)
-    with file_lock(_lock_path(out)):   # a second process asking for the same folder waits, then reuses it
-        return _make_shapes(out, n_images, size, seed, workers, get_level(level).name)
-
-def _lock_path(out: Path) -> Path:
-    "A lock file per output folder, kept in the temp dir so that nothing is added beside the user's data."
-    import tempfile
-    digest = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir())/'t2i_nb-locks'/f'shapes-{digest}.lock'
-
-def _make_shapes(out: Path, n_images, size, seed, workers, level) -> Path:
-    if n_images < 1: raise DataError(f'n_images must be at least 1, got {n_images}')
-    if not 32 <= size <= 256: raise DataError(f'size must be 32-256 px, got {size}: pick a --size in that range')
-    params = dict(seed=seed, size=size, n_images=n_images, level=level)
-    if (out/'dataset.json').exists() and not (out/'.incomplete').exists():
-        old = read_json(out/'dataset.json', 'shapes dataset description', f'Delete {out} and generate it again.')
-        old.setdefault('level', 'scenes')             # datasets written before levels existed
-        if {k: old.get(k) for k in params} == params: return out
-        raise DataError(f"'{out}' already holds a shapes dataset made with "
-                        f"{ {k: old.get(k) for k in params} }, not {params}: choose another --out folder, "
-                        'or delete that one first.')
-    if out.exists() and any(out.iterdir()) and not (out/'.incomplete').exists():
-        raise DataError(f"'{out}' is not empty and holds no shapes dataset (no dataset.json): "
-                        'choose an empty or new folder for --out.')
-    out.mkdir(parents=True, exist_ok=True)
-    (out/'.incomplete').write_text(json.dumps(params) + '\n')
-    splits = _splits(n_images, seed)
-    workers = workers or min(os.cpu_count() or 1, 8)
-    jobs = [(str(out), [(i, splits[i]) for i in range(a, min(a + 500, n_images))], seed, size, level)
-            for a in range(0, n_images, 500)]
-    words, keys = Counter(), {s: [] for s in ('train', 'test', 'heldout')}
-    def collect(res):
-        words.update(res[0])
-        for s, k in res[1]: keys[s].append(k)
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(workers) as ex:
-            for res in ex.map(_write_chunk, jobs): collect(res)     # map keeps the order: keys stay sorted by index
-    else:
-        for j in jobs: collect(_write_chunk(j))
-    for s, ks in keys.items():
-        (out/s).mkdir(exist_ok=True); write_text_atomic(out/s/'filenames.txt', '\n'.join(ks) + '\n')
-    lv = LEVELS[level]
-    meta = dict(name='shapes', version=1, seed=seed, size=size, n_images=n_images, level=level,
-                level_spec=dict(n_objects=list(lv.n_objects), p_objects=list(lv.p_objects), jitter=lv.jitter),
-                captions_per_image=CAPTIONS_PER_IMAGE, splits={s: len(k) for s, k in keys.items()},
-                shapes=list(SHAPES), colours=COLOURS, backgrounds=BACKGROUNDS, sizes=SIZES, relations=list(RELATIONS),
-                held_out=[list(p) for p in HELD_OUT], classes=[class_dir(*c.split('_')) for c in CLASSES],
-                vocabulary=dict(sorted(words.items())))
-    write_text_atomic(out/'dataset.json', json.dumps(meta, indent=1) + '\n')   # written last: marks a complete dataset
-    (out/'.incomplete').unlink()
-    return out
-
-# %% ../../nbs/01_data.shapes.ipynb #694bbc04
-def tree_hash(root) -> str:
-    "SHA-256 over every file's relative path and bytes, in sorted order."
-    h = hashlib.sha256()
-    for p in sorted(Path(root).rglob('*')):
-        if p.is_file(): h.update(str(p.relative_to(root)).encode()); h.update(p.read_bytes())
-    return h.hexdigest()
-
-# %% ../../nbs/01_data.shapes.ipynb #75dba7aa
-def preview_grid(root, n: int = 12, split: str = 'train', cols: int = 4, scale: int = 2):
-    "A matplotlib figure of the first `n` images of `split` with their first caption."
-    import matplotlib.pyplot as plt, textwrap
-    root = Path(root)
-    keys = (root/split/'filenames.txt').read_text().split()[:n]
-    rows = math.ceil(len(keys) / cols)
-    fig, axs = plt.subplots(rows, cols, figsize=(cols * 1.6 * scale, rows * 1.9 * scale), squeeze=False)
-    for ax in axs.flat: ax.axis('off')
-    for ax, k in zip(axs.flat, keys):
-        ax.imshow(Image.open(root/'images'/f'{k}.png'))
-        ax.set_title(textwrap.fill((root/'text'/f'{k}.txt').read_text().splitlines()[0], 30), fontsize=7 * scale / 2 + 2)
-    fig.tight_layout()
-    return fig
-
-# %% ../../nbs/01_data.shapes.ipynb #31fc257f
-def attribute_table(root, split: str | None = None):
-    "A pandas DataFrame with one row per object (split, key, n_objects, shape, colour, size, background)."
-    import pandas as pd
-    root, rows = Path(root), []
-    splits = [split] if split else ['train', 'test', 'heldout']
-    for s in splits:
-        for k in (root/s/'filenames.txt').read_text().split():
-            t = json.loads((root/'images'/f'{k}.json').read_text())
-            for o in t['objects']:
-                rows.append(dict(split=s, key=k, n_objects=len(t['objects']), shape=o['shape'], colour=o['colour'],
-                                 size=o['size'], background=t['background']))
-    return pd.DataFrame(rows)
-
-def caption_table(root, split: str | None = None):
-    "A pandas DataFrame with one row per caption (split, key, caption index, text, words)."
-    import pandas as pd
-    root, rows = Path(root), []
-    for s in ([split] if split else ['train', 'test', 'heldout']):
-        for k in (root/s/'filenames.txt').read_text().split():
-            for i, c in enumerate((root/'text'/f'{k}.txt').read_text().splitlines()):
-                rows.append(dict(split=s, key=k, caption=i, text=c, words=len(c.replace(',', ' ').split())))
-    return pd.DataFrame(rows)
-
-# %% ../../nbs/01_data.shapes.ipynb #bcb4f1a8
-def load_split(root, split: str = 'train', limit: int | None = None) -> dict:
-    "One split in memory: keys, uint8 images (N,3,H,W), their 10 captions, and their ground truth."
-    from t2i_nb.core import MissingFileError
-    import torch
-    root = Path(root)
-    fn = root/split/'filenames.txt'
-    if not fn.exists():
-        raise MissingFileError(fn, f"shapes '{split}' split list", f'Generate the dataset first: t2i data shapes --out {root}')
-    again = f'The dataset is damaged: generate it again (t2i data shapes --out {root}).'
-    keys = read_text(fn, f"shapes '{split}' split list", again).split()[:limit]
-    if not keys: raise DataError(f"'{fn}' lists no images")
-    imgs = np.stack([read_rgb(root/'images'/f'{k}.png', f'shapes image of key {k!r}', again) for k in keys])
-    return dict(keys=keys, images=torch.from_numpy(imgs).permute(0, 3, 1, 2).contiguous(),
-                captions=[read_text(root/'text'/f'{k}.txt', f'caption file of key {k!r}', again).splitlines() for k in keys],
-                truth=[read_json(root/'images'/f'{k}.json', f'ground truth of key {k!r}', again) for k in keys])
-
-def shapes_cache(n_images: int = 10_000, size: int = 64, seed: int = 0, level: str = 'scenes') -> Path:
-    "The shared shapes dataset of `level` under `runs/cache/shapes<size>[-<level>]`, generated on first use."
-    from t2i_nb.core import runs_dir
-    level = get_level(level).name
-    return make_shapes(runs_dir('cache')/f"shapes{size}{'' if level == 'scenes' else '-' + level}", n_images, size, seed,
-                       level=level)
-
-# %% ../../nbs/01_data.shapes.ipynb #a383ed55
-def dataset_card(root) -> dict:
-    "Statistics of a generated shapes dataset: splits, vocabulary, caption lengths, attributes."
-    root = Path(root)
-    if not (root/'dataset.json').exists():
-        from t2i_nb.core import MissingFileError
-        raise MissingFileError(root/'dataset.json', 'shapes dataset description',
-                               f'Generate the dataset first: t2i data shapes --out {root}')
-    meta = read_json(root/'dataset.json', 'shapes dataset description', f'Generate the dataset again: t2i data shapes --out {root}')
-    objs, caps = attribute_table(root), caption_table(root)
-    per_image = objs.drop_duplicates('key')
-    words = caps['words']
-    return dict(
-        name='shapes', root=str(root), level=meta.get('level', 'scenes'), seed=meta['seed'], image_size=meta['size'],
-        images=meta['n_images'],
-        splits=meta['splits'], captions=int(len(caps)), captions_per_image=meta['captions_per_image'],
-        distinct_captions=int(caps['text'].nunique()),
-        vocabulary_size=len(meta['vocabulary']), vocabulary=meta['vocabulary'],
-        caption_words=dict(mean=round(float(words.mean()), 2), min=int(words.min()), max=int(words.max())),
-        objects_per_image={int(k): int(v) for k, v in per_image['n_objects'].value_counts().sort_index().items()},
-        shapes={k: int(v) for k, v in objs['shape'].value_counts().sort_index().items()},
-        colours={k: int(v) for k, v in objs['colour'].value_counts().sort_index().items()},
-        sizes={k: int(v) for k, v in objs['size'].value_counts().sort_index().items()},
-        backgrounds={k: int(v) for k, v in per_image['background'].value_counts().sort_index().items()},
-        held_out_pairs=[f'{c} {s}' for c, s in meta['held_out']])
-
-def write_dataset_card(root, out_dir) -> Path:
-    "Write card.json, card.md, preview.png, attributes.png and caption_lengths.png into `out_dir`."
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt, seaborn as sns
-    root, out = Path(root), Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    card = dataset_card(root)
-    fig = preview_grid(root, 16); fig.savefig(out/'preview.png', dpi=80); plt.close(fig)
-    objs, caps = attribute_table(root), caption_table(root)
-    fig, axs = plt.subplots(1, 3, figsize=(13, 3.4))
-    sns.countplot(data=objs, x='colour', order=list(COLOURS), hue='split', ax=axs[0]); axs[0].tick_params(axis='x', rotation=60)
-    sns.countplot(data=objs, x='shape', order=list(SHAPES), hue='split', ax=axs[1], legend=False); axs[1].tick_params(axis='x', rotation=60)
-    sns.countplot(data=objs.drop_duplicates('key'), x='n_objects', hue='split', ax=axs[2], legend=False)
-    fig.tight_layout(); fig.savefig(out/'attributes.png', dpi=80); plt.close(fig)
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    sns.histplot(data=caps, x='words', hue='split', discrete=True, stat='density', common_norm=False, ax=ax)
-    ax.set_title('caption length (words)'); fig.tight_layout(); fig.savefig(out/'caption_lengths.png', dpi=80); plt.close(fig)
-    write_text_atomic(out/'card.json', json.dumps(card, indent=1) + '\n')
-    top = sorted(card['vocabulary'].items(), key=lambda kv: -kv[1])[:15]
-    md = [f"# Dataset card: shapes, level `{card['level']}` ({card['images']:,} images, {card['image_size']}×{card['image_size']})", '',
-          f"Generated by `t2i_nb.data.shapes.make_shapes(seed={card['seed']}, level='{card['level']}')` into `{card['root']}`.", '',
-          '| split | images | captions |', '|---|---:|---:|',
-          *[f"| {s} | {n:,} | {n * card['captions_per_image']:,} |" for s, n in card['splits'].items()], '',
-          f"* captions: {card['captions']:,} ({card['distinct_captions']:,} distinct), "
-          f"{card['caption_words']['mean']} words on average (min {card['caption_words']['min']}, max {card['caption_words']['max']})",
-          f"* vocabulary: {card['vocabulary_size']} words; most frequent: " + ', '.join(f'{w} ({n:,})' for w, n in top),
-          f"* objects per image: {card['objects_per_image']}",
-          f"* held-out colour-shape pairs (only in `heldout`): {', '.join(card['held_out_pairs'])}", '',
-          '![preview](preview.png)', '', '![attributes](attributes.png)', '', '![caption lengths](caption_lengths.png)', '']
-    write_text_atomic(out/'card.md', '\n'.join(md))
-    return out

@@ -46,7 +46,7 @@ def _as_input(x):
         if not Path(x).is_dir(): raise MissingFileError(x, 'image folder', 'Pass a folder of PNG/JPEG images or a tensor.')
         return str(x)
     if isinstance(x, torch.Tensor):
-        from t2i_nb.eval.oracle import ImageTensorDataset
+        from t2i_nb.eval.oracle_fidelity import ImageTensorDataset
         return ImageTensorDataset(to_uint8(x))
     return x
 
@@ -57,7 +57,7 @@ def _layers(extractor) -> dict:
     "Which feature of `extractor` each metric uses (torch-fidelity 0.3 needs them named explicitly)."
     if extractor == 'inception-v3-compat': return INCEPTION_LAYERS
     if extractor == 'shapes-oracle':
-        from t2i_nb.eval.oracle import ORACLE_LAYERS
+        from t2i_nb.eval.oracle_fidelity import ORACLE_LAYERS
         return ORACLE_LAYERS
     raise T2IError(f'unknown extractor {extractor!r}: use shapes-oracle or inception-v3-compat')
 
@@ -65,7 +65,8 @@ def _extractor(extractor, weights):
     "Resolve the extractor's weight file (and register the oracle on demand)."
     if extractor == 'inception-v3-compat': return inception_weights(weights)
     if extractor == 'shapes-oracle':
-        from t2i_nb.eval.oracle import register_oracle_extractor, oracle_path
+        from t2i_nb.eval.oracle import oracle_path
+        from t2i_nb.eval.oracle_fidelity import register_oracle_extractor
         register_oracle_extractor()
         return Path(weights) if weights else oracle_path()
     raise T2IError(f'unknown extractor {extractor!r}: use shapes-oracle or inception-v3-compat')
@@ -310,7 +311,8 @@ def evaluate_samples(samples_dir, data_dir, ref_split: str = 'test', metrics=ALL
     if 'semantic' in metrics and not (all(s['keys']) and all(c is not None for c in s['caption_idx'])):
         _skip(out, 'semantic', 'the samples carry no shapes keys and caption indices (captions.jsonl "key", "caption_idx")')
     elif 'semantic' in metrics:
-        from t2i_nb.eval.oracle import load_oracle, semantic_accuracy
+        from t2i_nb.eval.oracle import load_oracle
+        from t2i_nb.eval.oracle_scores import semantic_accuracy
         from t2i_nb.core import read_json
         truths = [read_json(Path(data_dir)/'images'/f'{k}.json', 'shapes ground-truth file',
                             f'The samples name key {k!r}: evaluate them against the dataset they were made from.') for k in s['keys']]
@@ -322,7 +324,7 @@ def _reference_images(data_dir, split, n, size):
     "Reference images of a split as uint8 (shapes via load_split; other datasets via the readers)."
     from t2i_nb.data.readers import T2IDataset
     if (Path(data_dir)/'dataset.json').exists():
-        from t2i_nb.data.shapes import load_split
+        from t2i_nb.data.shapes_io import load_split
         return load_split(data_dir, split, limit=n)['images']
     raise T2IError(f'{data_dir}: reference statistics for real datasets come from their own FID pipelines; '
                    'pass a folder of reference images as `reference` to fidelity() instead.')
