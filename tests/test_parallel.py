@@ -41,16 +41,18 @@ def grads(model, x1, x2, loss, gather):
     return [p.grad.clone() for p in model.parameters()]
 
 
-def worker(rank, world, port, name, out):
+def worker(rank, world, port, out):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     torch.set_num_threads(1)
     dist.init_process_group('gloo', rank=rank, world_size=world)
     from t2i_nb.parallel import all_gather
-    torch.manual_seed(0); x1, x2, model = data()
-    model = torch.nn.parallel.DistributedDataParallel(model)        # averages gradients, as in training
-    s = slice(rank * B // world, (rank + 1) * B // world)
-    g = grads(model, x1[s], x2[s], LOSSES[name], all_gather)
-    if rank == 0: torch.save(g, out)
+    res = {}
+    for name, loss in LOSSES.items():
+        torch.manual_seed(0); x1, x2, model = data()
+        model = torch.nn.parallel.DistributedDataParallel(model)        # averages gradients, as in training
+        s = slice(rank * B // world, (rank + 1) * B // world)
+        res[name] = grads(model, x1[s], x2[s], loss, all_gather)
+    if rank == 0: torch.save(res, out)
     dist.destroy_process_group()
 
 
@@ -59,13 +61,17 @@ def free_port():
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
+@pytest.fixture(scope='module')
+def two_process_grads(tmp_path_factory):
+    "The gradients of both losses from one run of 2 gloo processes (one spawn: starting them is the slow part)."
+    out = tmp_path_factory.mktemp('ddp')/'g.pt'
+    mp.start_processes(worker, args=(2, free_port(), str(out)), nprocs=2, join=True, start_method='spawn')
+    return torch.load(out, weights_only=True)
+
+
 @pytest.mark.parametrize('name', list(LOSSES))
-def test_all_gather_two_processes_equal_one(name, tmp_path):
+def test_all_gather_two_processes_equal_one(name, two_process_grads):
     torch.manual_seed(0); x1, x2, model = data()
     want = grads(model, x1, x2, LOSSES[name], lambda t: t)
-    out = tmp_path/'g.pt'
-    mp.start_processes(worker, args=(2, free_port(), name, str(out)), nprocs=2, join=True, start_method='spawn')
-    got = torch.load(out, weights_only=True)
-    for w, g_ in zip(want, got): torch.testing.assert_close(g_, w, rtol=1e-5, atol=1e-6)
+    for w, g_ in zip(want, two_process_grads[name]): torch.testing.assert_close(g_, w, rtol=1e-5, atol=1e-6)
     assert max(w.abs().max() for w in want) > 1e-3            # the loss has a gradient: the comparison is not vacuous
-
