@@ -14,7 +14,7 @@ from torch import nn
 import open_clip
 from open_clip.transformer import text_global_pool
 
-from .core import DataError, T2IError
+from .core import T2IError, check_images
 
 # %% auto #0
 __all__ = ['MINI_CLIP_NAME', 'MINI_CLIP_CFG', 'MINI_CLIP_STEM', 'OPENAI_MEAN', 'OPENAI_STD', 'conv_stem', 'create_clip_model',
@@ -83,14 +83,7 @@ OPENAI_MEAN, OPENAI_STD = open_clip.OPENAI_DATASET_MEAN, open_clip.OPENAI_DATASE
 
 def clip_preprocess(x: torch.Tensor, image_size: int, mean=OPENAI_MEAN, std=OPENAI_STD) -> torch.Tensor:
     "Images in [-1, 1] (B,3,H,W), any H×W → CLIP input: bicubic (antialiased) resize to `image_size`, then mean/std."
-    if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != 3:
-        raise DataError(f'expected a float image tensor of shape (B, 3, H, W), got '
-                        f'{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}')
-    if not x.is_floating_point():
-        raise DataError(f'expected float images in [-1, 1], got dtype {x.dtype}: convert with x.float() / 127.5 - 1')
-    if x.numel() and (x.detach().amin() < -1.5 or x.detach().amax() > 1.5):
-        raise DataError(f'expected images in [-1, 1], got values in [{x.min().item():.3g}, {x.max().item():.3g}]: '
-                        'rescale them (uint8 images: x / 127.5 - 1)')
+    check_images(x)
     x = (x + 1) / 2
     if tuple(x.shape[-2:]) != (image_size, image_size):
         x = F.interpolate(x, size=(image_size, image_size), mode='bicubic', align_corners=False, antialias=True)

@@ -13,7 +13,7 @@ import torch
 # %% auto #0
 __all__ = ['T2IError', 'MissingFileError', 'DataError', 'short_errors', 'read_text', 'read_json', 'read_rgb', 'check_device_name',
            'resolve_device', 'seed_everything', 'cpu_threads', 'atomic_write', 'write_text_atomic', 'file_lock',
-           'to_uint8', 'to_float', 'project_root', 'runs_dir']
+           'to_uint8', 'to_float', 'check_images', 'project_root', 'runs_dir']
 
 # %% ../nbs/00_core.ipynb #d65611eb
 class T2IError(RuntimeError):
@@ -180,6 +180,18 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 def to_float(images: torch.Tensor) -> torch.Tensor:
     "uint8 images in [0, 255] to float in [-1, 1] (float passes through)."
     return images.float() / 127.5 - 1 if images.dtype == torch.uint8 else images.float()
+
+# %% ../nbs/00_core.ipynb #ac5bd829
+def check_images(x, check_range: bool = True):
+    "Raise a DataError unless `x` is a float image tensor (B, 3, H, W) (with values in [-1, 1] when `check_range`)."
+    if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != 3:
+        raise DataError(f'expected a float image tensor of shape (B, 3, H, W), got '
+                        f'{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}')
+    if not x.is_floating_point():
+        raise DataError(f'expected float images in [-1, 1], got dtype {x.dtype}: convert uint8 images with to_float(x)')
+    if check_range and x.numel() and (x.detach().amin() < -1.5 or x.detach().amax() > 1.5):
+        raise DataError(f'expected images in [-1, 1], got values in [{x.min().item():.3g}, {x.max().item():.3g}]: '
+                        'rescale them (uint8 images: to_float(x))')
 
 # %% ../nbs/00_core.ipynb #b2722a4d
 def project_root() -> Path:

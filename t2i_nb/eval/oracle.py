@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core import DataError, MissingFileError, atomic_write, project_root, to_float
+from ..core import DataError, MissingFileError, atomic_write, check_images, project_root, to_float
 from ..data.shapes import BACKGROUNDS, CLASSES, COLOURS, SHAPES, SIZES, relation
 from ..data.shapes_io import load_split
 
@@ -90,11 +90,7 @@ class ShapesOracle(nn.Module):
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         "Check float images in [-1, 1] (B,3,H,W) and resize them to the oracle's input size."
-        if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != 3:
-            raise DataError(f'expected images of shape (B, 3, H, W), got '
-                            f'{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}')
-        if not x.is_floating_point():
-            raise DataError(f'expected float images in [-1, 1], got {x.dtype}: convert uint8 images with to_float(x)')
+        check_images(x, check_range=False)
         if tuple(x.shape[-2:]) != (self.image_size,) * 2:
             x = F.interpolate(x, size=(self.image_size,) * 2, mode='bilinear', antialias=True, align_corners=False)
         return x
