@@ -157,7 +157,7 @@ def missing_weights_error(name: str, tag: str, cache_dir=None, reason: str = '')
     fix = (f"{reason}open_clip looks for {files}. On a machine with internet run\n"
            f"    python -c \"import open_clip; open_clip.create_model_and_transforms('{name}', pretrained='{tag}'{cd})\"\n"
            f"then copy the folder '{where}' to the same place here (or pass cache_dir= to load_clip), or pass the "
-           f"downloaded weight file itself as load_clip('{name}', pretrained='/path/to/file'). "
+           f"downloaded weight file itself as load_clip('{name}', pretrained='/path/to/file') or $T2I_CLIP_WEIGHTS=/path/to/file. "
            f"Offline, load_clip(pretrained='{MINI_CLIP}') gives the project's small CLIP trained on shapes.")
     return MissingFileError(where, f"CLIP weights '{name}' / '{tag}'", fix)
 
@@ -272,6 +272,10 @@ def load_clip(name: str | None = 'ViT-B-32', pretrained: str | os.PathLike | Non
             raise T2IError(f"'{tag}' is neither a file nor a pretrained tag of '{name}'. Tags: "
                            f"{open_clip.list_pretrained_tags_by_model(name)}, or '{MINI_CLIP}', or None")
         file = find_cached_pretrained(name, tag, cache_dir)
+        if file is None and os.environ.get('T2I_CLIP_WEIGHTS'):       # a local copy of these weights, named by the user
+            file = Path(os.environ['T2I_CLIP_WEIGHTS'])
+            if not file.is_file(): raise MissingFileError(file, f"CLIP weights '{name}' / '{tag}' named by $T2I_CLIP_WEIGHTS",
+                                                          'Point T2I_CLIP_WEIGHTS at the weight file, or unset it.')
         if file is None:
             if _offline():
                 raise missing_weights_error(name, tag, cache_dir, 'This machine is offline (HF_HUB_OFFLINE/T2I_OFFLINE). ')

@@ -16,9 +16,9 @@ from ..measures import ms_ssim, r_precision
 
 # %% auto #0
 __all__ = ['INCEPTION_WEIGHTS', 'INCEPTION_LAYERS', 'ALL_METRICS', 'MIN_SAMPLES', 'RELIABLE_SAMPLES', 'inception_weights',
-           'fidelity', 'check_comparable', 'extract_features', 'corrupt', 'clip_score', 'ms_ssim_diversity',
-           'VSEmbedding', 'vs_ranking_loss', 'train_vs', 'vs_similarity', 'save_samples', 'load_samples',
-           'MetricWarning', 'check_metric_names', 'evaluate_samples', 'run_evaluation']
+           'fidelity', 'check_comparable', 'extract_features', 'corrupt', 'clip_cosines', 'clip_score',
+           'ms_ssim_diversity', 'VSEmbedding', 'vs_ranking_loss', 'train_vs', 'vs_similarity', 'save_samples',
+           'load_samples', 'MetricWarning', 'check_metric_names', 'evaluate_samples', 'run_evaluation']
 
 # %% ../../nbs/12_eval.metrics.ipynb #3513926d
 INCEPTION_WEIGHTS = 'weights-inception-2015-12-05-6726825d.pth'
@@ -97,11 +97,17 @@ def fidelity(generated, reference, extractor: str = 'shapes-oracle', weights=Non
     return out
 
 def check_comparable(*results) -> None:
-    "Raise if metric results were produced by different extractors, weights or reference sets."
-    keys = {(r['extractor'], r['extractor_weights'], r['reference']) for r in results}
+    "Raise if metric results were produced by different protocols, extractors, weights, reference sets or sample counts."
+    def key(r):
+        p = r.get('protocol')
+        if isinstance(p, dict):           # a protocol record (12a_eval.protocols): name, extractor, reference, sample count
+            return (p['name'], p['extractor']['fingerprint'], (p.get('reference') or {}).get('fingerprint'),
+                    p['samples']['formula'], (p.get('clip') or {}).get('fingerprint'), (p.get('clip') or {}).get('scale'))
+        return (r['extractor'], r['extractor_weights'], r['reference'])
+    keys = {key(r) for r in results}
     if len(keys) > 1:
         raise T2IError('these FID/KID/IS numbers were produced by different feature extractors or references and '
-                       f'cannot be compared: {sorted(keys)}. Recompute them with one extractor and one reference set.')
+                       f'cannot be compared: {sorted(map(str, keys))}. Recompute them with one protocol (one extractor, reference and sample count).')
 
 # %% ../../nbs/12_eval.metrics.ipynb #c8068492
 def extract_features(images, extractor: str = 'shapes-oracle', weights=None, feature: str | None = None,
@@ -134,19 +140,23 @@ def corrupt(images: torch.Tensor, kind: str, level: float, seed: int = 0) -> tor
 
 # %% ../../nbs/12_eval.metrics.ipynb #5f120350
 @torch.no_grad()
-def clip_score(clip, images: torch.Tensor, captions: list, batch_size: int = 64, galip_quirk: bool = False) -> dict:
-    "Mean cosine between CLIP embeddings of `images` ([-1,1] or uint8) and their `captions` (GALIP convention, ×1)."
+def clip_cosines(clip, images: torch.Tensor, captions: list, batch_size: int = 64, galip_quirk: bool = False) -> torch.Tensor:
+    "Per-image cosine between CLIP embeddings of `images` ([-1,1] or uint8) and their `captions`."
     if len(images) != len(captions): raise DataError(f'{len(images)} images but {len(captions)} captions')
     sims = []
     for i in range(0, len(images), batch_size):
-        x = images[i:i + batch_size]
-        x = to_float(x)
+        x = to_float(images[i:i + batch_size])
         if galip_quirk: x = (x + 1) / 2                # CLIP then sees (x+3)/4 in [0.5, 1], as in GALIP's code
         a, b = clip.encode_images(x), clip.encode_texts(list(captions[i:i + batch_size]))
         sims.append((F.normalize(a.float(), dim=-1) * F.normalize(b.float(), dim=-1)).sum(-1).cpu())
-    s = torch.cat(sims)
+    return torch.cat(sims)
+
+def clip_score(clip, images: torch.Tensor, captions: list, batch_size: int = 64, galip_quirk: bool = False) -> dict:
+    "Mean cosine between CLIP embeddings of `images` ([-1,1] or uint8) and their `captions` (GALIP convention, ×1)."
+    s = clip_cosines(clip, images, captions, batch_size, galip_quirk)
     return dict(clip_score=float(s.mean()), clip_score_std=float(s.std()) if len(s) > 1 else 0.0, n=len(s),
                 clip=getattr(clip, 'name', type(clip).__name__), convention='mean raw cosine (GALIP x1; RATLIP reports x100)')
+
 
 # %% ../../nbs/12_eval.metrics.ipynb #3256468e
 def ms_ssim_diversity(images, class_ids=None, pairs: int = 200, seed: int = 0) -> dict:
