@@ -69,6 +69,15 @@ def _presets(a):
         print(f"{name:20s} model={v.get('model'):8s} data={v.get('dataset'):8s} {v.get('image_size')}px  batch {v.get('batch_size')}  {sched}")
     return 0
 
+# %% ../nbs/03_cli.ipynb #cd4bf6b5
+def _sample(a):
+    from t2i_nb.sample import sample
+    info = sample(a.out, a.captions, a.text, run=a.run, checkpoint=a.checkpoint, official_galip=a.official_galip,
+                  clip_weights=a.clip_weights, n=a.n, seed=a.seed, device=a.device, batch_size=a.batch_size)
+    print(f"{info['images']} images ({info['n_per_caption']} for each of {info['captions']} captions) from {info['checkpoint']} "
+          f"in {a.out}: images/, captions.jsonl, grid.png, sample.json")
+    return 0
+
 # %% ../nbs/03_cli.ipynb #2ca72260
 def parser() -> argparse.ArgumentParser:
     "The `t2i` argument parser."
@@ -116,6 +125,20 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--metrics', default='fid,kid,is,ms_ssim,semantic')
     t.add_argument('--no-progress', action='store_true')
     t.set_defaults(func=_train)
+    sp = sub.add_parser('sample', help='generate images for your own captions from a run, a checkpoint or an official GALIP checkpoint')
+    src = sp.add_mutually_exclusive_group(required=True)
+    src.add_argument('--run', type=Path, help="a run folder: its newest checkpoint (EMA weights where kept)")
+    src.add_argument('--checkpoint', type=Path, help='a training checkpoint (checkpoints/step-*.pt) or a file written by export_generator')
+    src.add_argument('--official-galip', type=Path, metavar='STATE_EPOCH_XXX.pth', help='a checkpoint released with GALIP (tobran/GALIP)')
+    sp.add_argument('--clip-weights', type=Path, default=None, help="with --official-galip: the open_clip ViT-B-32 weights file it "
+                    "was trained with (default: open_clip's cached 'openai' weights)")
+    sp.add_argument('--captions', type=Path, default=None, help='a text file, one caption per line')
+    sp.add_argument('--text', action='append', default=[], help='a caption (repeat for more; after those of --captions)')
+    sp.add_argument('--n', type=int, default=4, help='images per caption; image k of every caption uses the same noise (default 4)')
+    sp.add_argument('--out', required=True, type=Path, help='a new folder for images/, captions.jsonl, grid.png and sample.json')
+    sp.add_argument('--seed', type=int, default=0); sp.add_argument('--device', default='auto')
+    sp.add_argument('--batch-size', type=int, default=16)
+    sp.set_defaults(func=_sample)
     sub.add_parser('presets', help='list the training presets').set_defaults(func=_presets)
     return p
 
