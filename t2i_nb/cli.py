@@ -42,8 +42,11 @@ def _data_check(a):
 # %% ../nbs/03_cli.ipynb #2958e6b5
 def _eval(a):
     from t2i_nb.eval.metrics import run_evaluation
-    m = run_evaluation(a.samples, a.data, a.out, ref_split=a.split, metrics=tuple(a.metrics.split(',')),
-                       extractor=a.extractor, extractor_weights=a.weights, clip=a.clip, n_ref=a.n_ref, device=a.device)
+    if a.protocol != 'shapes':          # a real-data protocol names its extractor, CLIP and metrics itself
+        m = run_evaluation(a.samples, a.data, a.out, protocol=a.protocol, dataset=a.dataset, extractor_weights=a.weights, device=a.device)
+    else:
+        m = run_evaluation(a.samples, a.data, a.out, ref_split=a.split, metrics=tuple(a.metrics.split(',')),
+                           extractor=a.extractor, extractor_weights=a.weights, clip=a.clip, n_ref=a.n_ref, device=a.device)
     shown = {k: v for k, v in m.items() if isinstance(v, float)}
     for k, v in shown.items(): print(f'{k:28s} {v:.4f}')
     print(f'metrics written to {a.out}/metrics.json')
@@ -55,7 +58,7 @@ def _train(a):
     from t2i_nb.jobs import run_job
     s = run_job(a.preset, a.run_dir or f'runs/train/{a.preset}', data_root=a.data or '', steps=a.steps,
                 batch_size=a.batch_size, seed=a.seed, device=a.device, resume=a.resume, overrides=parse_overrides(a.set),
-                eval_samples=a.eval_samples, metrics=a.metrics, progress=not a.no_progress)
+                eval_samples=a.eval_samples, metrics=a.metrics, protocol=a.protocol, progress=not a.no_progress)
     print(f"{a.preset}: step {s['step']} of {s['total']} ({s['steps_run']} run now, {s['seconds']:.0f} s) in {s['run_dir']}")
     for k, v in (s.get('metrics') or {}).items():
         if isinstance(v, float): print(f'{k:28s} {v:.4f}')
@@ -102,11 +105,14 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument('--full', action='store_true', help='decode every image, not a sample of 20 per split')
     k.set_defaults(func=_data_check)
     e = sub.add_parser('eval', help='evaluate a folder of samples (images/ + captions.jsonl) into metrics.json')
-    e.add_argument('--samples', required=True, type=Path); e.add_argument('--data', required=True, type=Path, help='the shapes dataset')
+    e.add_argument('--samples', required=True, type=Path)
+    e.add_argument('--data', required=True, type=Path, help='the dataset folder the samples are judged against (its test split)')
+    e.add_argument('--protocol', default='shapes', help='shapes (oracle, offline), galip, ratlip, hdgan or fidelity: see 12a_eval.protocols')
+    e.add_argument('--dataset', default='shapes', choices=['shapes', 'cub', 'oxford', 'coco', 'celeba-tiny'], help='the layout of --data')
     e.add_argument('--out', required=True, type=Path); e.add_argument('--split', default='test', help='reference split for FID/KID')
     e.add_argument('--metrics', default='fid,kid,is,clip_score,r_precision,ms_ssim,semantic')
-    e.add_argument('--extractor', default='shapes-oracle', help='shapes-oracle (offline) or inception-v3-compat')
-    e.add_argument('--weights', default=None, help='feature-extractor weight file')
+    e.add_argument('--extractor', default='shapes-oracle', help='shapes protocol: shapes-oracle (offline) or inception-v3-compat')
+    e.add_argument('--weights', default=None, help="feature-extractor weight file (default: the protocol's, in torch hub's cache)")
     e.add_argument('--clip', default='mini-clip-shapes', help='open_clip pretrained tag, checkpoint file, or mini-clip-shapes')
     e.add_argument('--n-ref', type=int, default=1000, help='reference images for FID/KID')
     e.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N or auto')
@@ -121,8 +127,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--resume', default='auto', help='auto (newest checkpoint of the run), previous (the newest that loads; '
                    'unreadable newer ones are moved aside to *.corrupt), none (refuse an existing run), or a file')
     t.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='override config fields, model.<key> for model settings')
-    t.add_argument('--eval-samples', type=int, default=1000, help='test captions to generate and evaluate at the end (0: skip)')
-    t.add_argument('--metrics', default='fid,kid,is,ms_ssim,semantic')
+    t.add_argument('--eval-samples', type=int, default=-1, help="samples to evaluate at the end: -1 the protocol's count (1,000 on shapes), 0 skip")
+    t.add_argument('--metrics', default='', help="metrics to report; empty: the protocol's")
+    t.add_argument('--protocol', default='', help="evaluation protocol; empty: the preset's (shapes on shapes, the paper's on real data)")
     t.add_argument('--no-progress', action='store_true')
     t.set_defaults(func=_train)
     sp = sub.add_parser('sample', help='generate images for your own captions from a run, a checkpoint or an official GALIP checkpoint')

@@ -50,6 +50,7 @@ class TrainConfig:
     n_grid: int = 16
     eval_every: int = 0              # steps between learning-curve points (shapes: oracle accuracy of fixed test captions); 0 = none
     eval_n: int = 200                # test captions per learning-curve point
+    protocol: str = ''               # evaluation protocol (12a_eval.protocols); empty: shapes on shapes, the paper's on real data
     model_cfg: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict: return json.loads(json.dumps(dataclasses.asdict(self)))
@@ -140,6 +141,9 @@ def validate_config(values: dict) -> dict:
         raise T2IError(f"text_encoder must be one of {', '.join(map(repr, sorted(TEXT_ENCODERS)))}, not {out['text_encoder']!r}")
     from t2i_nb.core import check_device_name
     check_device_name(out.get('device', 'auto'))
+    if out.get('protocol'):
+        from t2i_nb.eval.protocols import get_protocol
+        get_protocol(out['protocol'])                         # unknown names are refused with the list
     return out
 
 def make_config(preset: str, overrides: dict | None = None) -> TrainConfig:

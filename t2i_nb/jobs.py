@@ -22,11 +22,14 @@ __all__ = ['GEN_FORMAT', 'SWEEP_COLUMNS', 'evaluate_run', 'resolve_path', 'job_c
            'load_generator', 'run_sweep', 'sweep_summary', 'paired_differences', 'sweep_reference']
 
 # %% ../nbs/19a_jobs.ipynb #bfaa407c
-def evaluate_run(run_dir, n_samples: int = 1000, metrics=('fid', 'kid', 'is', 'ms_ssim', 'semantic'), device='cpu',
-                 checkpoint=None) -> dict:
-    "Generate `n_samples` test images from a run's newest checkpoint and write metrics.json (+ plots) into the run."
+def evaluate_run(run_dir, n_samples: int | None = None, metrics=None, device='cpu', checkpoint=None, protocol: str | None = None,
+                 passes: int | None = None, eval_batch: int | None = None, extractor_weights=None) -> dict:
+    """Evaluate a run's newest checkpoint under its protocol (12a_eval.protocols) and write metrics.json (+ plots) into the run.
+    shapes: `n_samples` test captions (1,000 by default) judged by the oracle. A paper protocol: its own sample count
+    (passes over the test images), streamed through Inception and CLIP; `n_samples`, `passes`, `eval_batch` scale it down."""
     from t2i_nb.eval.metrics import check_metric_names, run_evaluation, save_samples
-    run_dir, metrics, device = Path(run_dir), check_metric_names(metrics), resolve_device(device)
+    from t2i_nb.eval.protocols import check_protocol, default_protocol, evaluate_generator
+    run_dir, device = Path(run_dir), resolve_device(device)
     cks = list_checkpoints(run_dir)
     path = Path(checkpoint) if checkpoint else (cks[-1] if cks else None)
     if path is None: raise MissingFileError(run_dir/'checkpoints', 'checkpoint', 'Train first: t2i train --preset ... --run-dir DIR')
@@ -34,24 +37,35 @@ def evaluate_run(run_dir, n_samples: int = 1000, metrics=('fid', 'kid', 'is', 'm
     load_models()
     cfg = TrainConfig(**{k: v for k, v in ck['config'].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}})
     cfg.device = str(device)
+    proto = check_protocol(protocol, cfg.dataset) if protocol else default_protocol(cfg)
+    metrics = check_metric_names(metrics or proto.metrics)
+    if extra := [m for m in metrics if m not in proto.metrics]:
+        raise T2IError(f"protocol {proto.name!r} reports {', '.join(proto.metrics)}, not {', '.join(extra)}: choose another protocol")
     recipe = RECIPES[cfg.model](cfg, device)
     G = recipe.G
     load_state(G, ck['ema'] if ck.get('ema') else ck['models'][recipe.generator_name], 'generator', path)
     test = load_data(cfg, 'test')
-    n = min(n_samples, len(test) * test.captions_per_image)
-    s = generate_for(recipe, G, test, n, cfg.seed, device)
-    samples = run_dir/'eval'/'samples'
-    save_samples(samples, s['images'], s['captions'], s['keys'], s['caption_idx'])
-    if cfg.dataset == 'shapes':
+    if proto.extractor == 'shapes-oracle':
+        n = min(n_samples or 1000, len(test) * test.captions_per_image)
+        s = generate_for(recipe, G, test, n, cfg.seed, device)
+        samples = run_dir/'eval'/'samples'
+        save_samples(samples, s['images'], s['captions'], s['keys'], s['caption_idx'])
         from t2i_nb.data.shapes_io import shapes_cache
         data_dir = Path(cfg.data_root) if cfg.data_root else shapes_cache(level=cfg.level)   # the run's curriculum level
-    else: data_dir = Path(cfg.data_root)
-    m = run_evaluation(samples, data_dir, run_dir, metrics=tuple(metrics), device=str(device), seed=cfg.seed)
-    if cfg.dataset == 'shapes' and 'semantic' in metrics:       # the two levels every accuracy is read against
-        m['semantic_reference'] = {k: _nan_to_none(v) for k, v in semantic_reference(test, n).items()}
+        m = run_evaluation(samples, data_dir, run_dir, metrics=tuple(metrics), device=str(device), seed=cfg.seed)
+        if 'semantic' in metrics:                                  # the two levels every accuracy is read against
+            m['semantic_reference'] = {k: _nan_to_none(v) for k, v in semantic_reference(test, n).items()}
+    else:
+        m = evaluate_generator(recipe, G, test, proto, cfg.dataset, cfg.data_root, image_size=cfg.image_size, passes=passes,
+                               batch=eval_batch, seed=cfg.seed, device=device, extractor_weights=extractor_weights,
+                               max_samples=n_samples)
+        kept = m.pop('samples')
+        if kept['images'] is not None:
+            save_samples(run_dir/'eval'/'samples', kept['images'][:64], kept['captions'][:64])
     m.update(checkpoint=str(path), step=int(ck['step']), preset=cfg.preset)
     write_text_atomic(run_dir/'metrics.json', json.dumps(m, indent=1, default=str) + '\n')
     return m
+
 
 # %% ../nbs/19a_jobs.ipynb #ee7fcfa2
 def resolve_path(p) -> Path:
@@ -69,8 +83,9 @@ def _count(name: str, v, zero: str) -> int | None:
     return n
 
 def job_config(preset: str, data_root: str = '', steps=None, batch_size=None, seed=None, device: str = 'auto',
-               overrides: dict | None = None, eval_samples=1000, metrics='fid,kid,is,ms_ssim,semantic') -> tuple:
-    "(config, eval_samples, metric names) of a job, checked before anything runs; 0 means the preset's steps and batch."
+               overrides: dict | None = None, eval_samples=-1, metrics='', protocol: str = '') -> tuple:
+    """(config, eval_samples, metric names, protocol) of a job, checked before anything trains: 0 means the preset's steps and
+    batch; eval_samples -1 the protocol's count, 0 no evaluation. A paper protocol's weight files must be here already."""
     from t2i_nb.eval.metrics import check_metric_names
     if overrides is None: overrides = {}
     if not isinstance(overrides, dict): raise T2IError(f"overrides must be a dict such as {{'lr_g': 1e-4}}, not {overrides!r}")
@@ -82,20 +97,31 @@ def job_config(preset: str, data_root: str = '', steps=None, batch_size=None, se
     if seed is not None: over['seed'] = seed
     over['device'] = device
     cfg = make_config(preset, over)
-    n_eval = _count('eval_samples', eval_samples, '0 = no evaluation') or 0
-    return cfg, n_eval, check_metric_names(metrics)
+    if isinstance(eval_samples, (int, float)) and not isinstance(eval_samples, bool) and eval_samples == -1: n_eval = -1
+    else: n_eval = _count('eval_samples', eval_samples, "0 = no evaluation, -1 = the protocol's count") or 0
+    from t2i_nb.eval.protocols import default_protocol, weights_file
+    if protocol: cfg.protocol = protocol
+    proto = default_protocol(cfg)                       # refuses the oracle on real data before anything trains
+    names = check_metric_names(metrics or proto.metrics)
+    if extra := [m for m in names if m not in proto.metrics]:
+        raise T2IError(f"protocol {proto.name!r} reports {', '.join(proto.metrics)}, not {', '.join(extra)}: choose another protocol")
+    if n_eval and proto.extractor == 'torchvision-inception-v3': weights_file(proto.extractor)   # fail now, not after days of training
+    return cfg, n_eval, names, proto.name
 
 def run_job(preset: str, run_dir, data_root: str = '', steps: int | None = None, batch_size: int | None = None,
             seed: int | None = None, device: str = 'auto', resume: str = 'auto', overrides: dict | None = None,
-            eval_samples: int = 1000, metrics='fid,kid,is,ms_ssim,semantic', progress: bool = True) -> dict:
+            eval_samples: int = -1, metrics='', progress: bool = True, protocol: str = '', eval_passes: int | None = None,
+            eval_batch: int | None = None) -> dict:
     "Train a preset into `run_dir` and evaluate it: what nbs/jobs/train.ipynb and `t2i train` run."
-    cfg, eval_samples, metrics = job_config(preset, data_root, steps, batch_size, seed, device, overrides, eval_samples, metrics)
+    cfg, eval_samples, metrics, protocol = job_config(preset, data_root, steps, batch_size, seed, device, overrides,
+                                                      eval_samples, metrics, protocol)
     run_dir = resolve_path(run_dir)
     if isinstance(resume, (str, Path)) and str(resume) not in ('auto', 'none', 'previous'): resume = resolve_path(resume)     # a checkpoint path, relative to the project
     summary = train(cfg, run_dir, resume=resume, progress=progress)
     if int(os.environ.get('RANK', '0')) == 0 and eval_samples:
         dev = 'cuda' if (device == 'auto' and torch.cuda.is_available()) else ('cpu' if device == 'auto' else device)
-        summary['metrics'] = evaluate_run(run_dir, eval_samples, metrics, device=dev)
+        summary['metrics'] = evaluate_run(run_dir, None if eval_samples == -1 else eval_samples, metrics, device=dev,
+                                          protocol=protocol, passes=eval_passes or None, eval_batch=eval_batch or None)
     if int(os.environ.get('RANK', '0')) == 0:
         write_text_atomic(run_dir/'summary.json', json.dumps(summary, indent=1, default=str) + '\n')
     return summary

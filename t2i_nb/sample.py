@@ -18,7 +18,7 @@ from .jobs import GEN_FORMAT
 from .recipes import RECIPES
 
 # %% auto #0
-__all__ = ['CLIP_PREFIX', 'read_captions', 'load_for_sampling', 'check_official_clip', 'load_official_galip', 'stand_in_clip',
+__all__ = ['CLIP_PREFIX', 'read_captions', 'load_for_sampling', 'check_official_clip', 'load_official_galip',
            'stand_in_official_galip', 'encode_captions', 'sample_images', 'sample']
 
 # %% ../nbs/19b_sample.ipynb #2097087e
@@ -125,15 +125,6 @@ def load_official_galip(path, clip_weights=None, device='cpu', preset: str = 'ga
     return recipe, recipe.G, info
 
 # %% ../nbs/19b_sample.ipynb #0f097073
-def stand_in_clip(path, name: str = 'ViT-B-32', seed: int = 0, dtype=torch.float16) -> Path:
-    "Write a seeded random open_clip `name` state dict to `path` (a stand-in for a real weights file)."
-    from t2i_nb.clipmodels import create_clip_model
-    torch.manual_seed(seed)
-    sd = create_clip_model(name).state_dict()
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.to(dtype) if v.is_floating_point() else v for k, v in sd.items()}, path)
-    return path
-
 def stand_in_official_galip(path, clip_file, seed: int = 0, keys=None) -> Path:
     "Write a seeded random GALIP checkpoint in the official layout, its frozen CLIP taken from `clip_file`'s visual tower."
     keys = Path(keys) if keys else project_root()/'tests'/'fixtures'/'galip_official_keys.json'

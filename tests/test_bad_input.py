@@ -106,7 +106,7 @@ def test_zero_steps_and_batch_mean_the_presets_everywhere():
     "`--steps 0` on the command line and `steps = 0` in the job are one thing: the preset's schedule."
     from t2i_nb.config import PRESETS
     from t2i_nb.jobs import job_config
-    cfg, n_eval, metrics = job_config('toy-shapes', steps=0, batch_size=0, eval_samples=0, metrics='fid, semantic')
+    cfg, n_eval, metrics, protocol = job_config('toy-shapes', steps=0, batch_size=0, eval_samples=0, metrics='fid, semantic')
     assert (cfg.steps, cfg.batch_size, n_eval, metrics) == (PRESETS['toy-shapes']['steps'], PRESETS['toy-shapes']['batch_size'], 0, ('fid', 'semantic'))
     assert job_config('toy-shapes', steps=None)[0].steps == job_config('toy-shapes', steps=0)[0].steps
     assert job_config('toy-shapes', steps=7)[0].steps == 7

@@ -340,13 +340,24 @@ def _reference_images(data_dir, split, n, size):
                    'pass a folder of reference images as `reference` to fidelity() instead.')
 
 # %% ../../nbs/12_eval.metrics.ipynb #a2f26d01
-def run_evaluation(samples_dir, data_dir, out_dir, **kwargs) -> dict:
-    "Evaluate a samples folder and write metrics.json, semantic_accuracy.png and samples.png into `out_dir`."
+def run_evaluation(samples_dir, data_dir, out_dir, protocol: str = 'shapes', dataset: str = 'shapes', **kwargs) -> dict:
+    """Evaluate a samples folder under `protocol` (12a_eval.protocols) and write metrics.json, semantic_accuracy.png
+    and samples.png into `out_dir`. The shapes protocol takes evaluate_samples' options; a real-data protocol names its own."""
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt, seaborn as sns, textwrap
     from t2i_nb.core import write_text_atomic
+    from t2i_nb.eval.protocols import check_protocol, evaluate_folder
+    p = check_protocol(protocol, dataset)
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    m = evaluate_samples(samples_dir, data_dir, **kwargs)
+    if p.extractor == 'shapes-oracle':
+        m = evaluate_samples(samples_dir, data_dir, **kwargs)
+        m['protocol'] = dict(name=p.name, cite=p.cite, dataset=dataset, metrics=list(p.metrics),
+                             extractor=dict(kind=m.get('extractor', p.extractor), fingerprint=m.get('extractor_weights')),
+                             reference=dict(name=m.get('reference'), fingerprint=m.get('reference')),
+                             samples=dict(n=m['n_samples'], formula=m['n_samples']), clip=dict(model=kwargs.get('clip', 'mini-clip-shapes')))
+    else:
+        m = evaluate_folder(samples_dir, data_dir, dataset, p, seed=kwargs.get('seed', 0), device=kwargs.get('device', 'cpu'),
+                            extractor_weights=kwargs.get('extractor_weights'))
     write_text_atomic(out/'metrics.json', json.dumps(m, indent=1, default=str) + '\n')
     sem = {k[len('semantic_'):]: v for k, v in m.items() if k.startswith('semantic_') and isinstance(v, float) and not math.isnan(v)}
     if sem:
