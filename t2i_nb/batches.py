@@ -17,8 +17,8 @@ from .config import TrainConfig
 from .core import MissingFileError, T2IError, atomic_write, to_float, to_uint8
 
 # %% auto #0
-__all__ = ['TEXT_ENCODERS', 'TextImageData', 'TextEncoder', 'register_text_encoder', 'text_encoder', 'caption_embeddings',
-           'load_data', 'shapes_class_id']
+__all__ = ['TEXT_ENCODERS', 'TextImageData', 'draw_batch', 'crop_images', 'TextEncoder', 'register_text_encoder', 'text_encoder',
+           'caption_embeddings', 'load_data', 'decode_image', 'shapes_class_id']
 
 # %% ../nbs/15_batches.ipynb #9c9fe1ec
 def _mix(*xs) -> int:
@@ -61,39 +61,61 @@ class TextImageData:
               image_size: int | None = None, flip: bool = False, rank: int = 0, world: int = 1, device='cpu',
               captions: int = 1) -> dict:
         "Process `rank`'s share of the global batch of `step`: a pure function of (seed, step)."
-        n, B, K = len(self), batch_size, self.captions_per_image
-        epoch, j = divmod(step, self.steps_per_epoch(B))
-        if n >= B: idx = torch.randperm(n, generator=torch.Generator().manual_seed(_mix(seed, 1, epoch)))[j * B:(j + 1) * B]
-        else: idx = torch.randint(n, (B,), generator=torch.Generator().manual_seed(_mix(seed, 1, epoch, j)))
-        g = torch.Generator().manual_seed(_mix(seed, 2, step))
-        cap = torch.randint(K, (B, max(1, num_emb)), generator=g)
+        args = dict(batch_size=batch_size, seed=seed, noise=noise, num_emb=num_emb, image_size=image_size, flip=flip,
+                    rank=rank, world=world, captions=captions)
+        d = draw_batch(len(self), self.captions_per_image, self.class_ids, self.images.shape[-1], step, **args)
+        s, idx, cap = d['slice'], d['index'], d['caption']
         text = {k: (v.mean(1) if v.is_floating_point() else v[:, 0]) for k, v in _pick(self.text, idx[:, None], cap).items()}
-        wrong = (idx + torch.randint(1, max(n, 2), (B,), generator=g)) % n          # another image ...
-        if self.class_ids is not None:                                               # ... of another class if we can
-            for _ in range(20):
-                same = self.class_ids[wrong] == self.class_ids[idx]
-                if not same.any(): break
-                wrong[same] = (wrong[same] + torch.randint(1, max(n, 2), (int(same.sum()),), generator=g)) % n
-        wrong_text = _pick(self.text, wrong, torch.randint(K, (B,), generator=g))
-        z = {k: torch.randn(B, *shape, generator=g) for k, shape in (noise or {}).items()}
-        H = self.images.shape[-1]; size = image_size or H
-        off = torch.randint(H - size + 1, (B, 2), generator=g)
-        flips = (torch.rand(B, generator=g) < 0.5) if flip else torch.zeros(B, dtype=torch.bool)
-        if B % world: raise T2IError(f'batch_size {B} does not split over {world} processes: use a multiple of {world}')
-        s = slice(rank * (B // world), (rank + 1) * (B // world))
-        imgs = []
-        for i, (y, x), f in zip(idx[s].tolist(), off[s].tolist(), flips[s].tolist()):
-            im = self.images[i][:, y:y + size, x:x + size]
-            imgs.append(im.flip(-1) if f else im)
         sl = lambda d: {k: v[s] for k, v in d.items()}
-        out = dict(index=idx[s], caption_idx=cap[s, 0], image=to_float(torch.stack(imgs)), text=sl(text),
-                   wrong_index=wrong[s], wrong_text=sl(wrong_text), noise=sl(z))
-        if captions > 1:              # more captions of the same image, all different from the first and each other
-            if captions > K: raise T2IError(f'captions_per_sample={captions}, but the images have only {K} captions each')
-            g2 = torch.Generator().manual_seed(_mix(seed, 5, step))
-            other = (cap[:, :1] + 1 + torch.stack([torch.randperm(K - 1, generator=g2)[:captions - 1] for _ in range(B)])) % K
-            out.update(other_caption_idx=other[s], other_text=sl(_pick(self.text, idx[:, None], other)))
-        return _to(out, device)
+        out = dict(index=idx[s], caption_idx=cap[s, 0], image=None, text=sl(text), wrong_index=d['wrong'][s],
+                   wrong_text=sl(_pick(self.text, d['wrong'], d['wrong_caption'])), noise=sl(d['noise']))
+        if captions > 1:
+            out.update(other_caption_idx=d['other'][s], other_text=sl(_pick(self.text, idx[:, None], d['other'])))
+        out = _to(out, device)
+        out['image'] = self.image_batch(step, d, args, device)
+        return out
+
+    def image_batch(self, step: int, drawn: dict, args: dict, device='cpu') -> torch.Tensor:
+        "The float images of a drawn batch on `device` (a lazy reader decodes them here instead)."
+        return to_float(crop_images(self.images, drawn)).to(device)
+
+def draw_batch(n: int, K: int, class_ids, H: int, step: int, batch_size: int, seed: int = 0, noise: dict | None = None,
+               num_emb: int = 1, image_size: int | None = None, flip: bool = False, rank: int = 0, world: int = 1,
+               captions: int = 1) -> dict:
+    "Everything random about the batch of `step`, as indices and noise: a function of (seed, step), the number of images `n`, captions per image `K`, classes and image size `H` only."
+    B = batch_size
+    epoch, j = divmod(step, max(1, n // B))
+    if n >= B: idx = torch.randperm(n, generator=torch.Generator().manual_seed(_mix(seed, 1, epoch)))[j * B:(j + 1) * B]
+    else: idx = torch.randint(n, (B,), generator=torch.Generator().manual_seed(_mix(seed, 1, epoch, j)))
+    g = torch.Generator().manual_seed(_mix(seed, 2, step))
+    cap = torch.randint(K, (B, max(1, num_emb)), generator=g)
+    wrong = (idx + torch.randint(1, max(n, 2), (B,), generator=g)) % n          # another image ...
+    if class_ids is not None:                                                    # ... of another class if we can
+        for _ in range(20):
+            same = class_ids[wrong] == class_ids[idx]
+            if not same.any(): break
+            wrong[same] = (wrong[same] + torch.randint(1, max(n, 2), (int(same.sum()),), generator=g)) % n
+    wrong_cap = torch.randint(K, (B,), generator=g)
+    z = {k: torch.randn(B, *shape, generator=g) for k, shape in (noise or {}).items()}
+    size = image_size or H
+    off = torch.randint(H - size + 1, (B, 2), generator=g)
+    flips = (torch.rand(B, generator=g) < 0.5) if flip else torch.zeros(B, dtype=torch.bool)
+    if B % world: raise T2IError(f'batch_size {B} does not split over {world} processes: use a multiple of {world}')
+    out = dict(slice=slice(rank * (B // world), (rank + 1) * (B // world)), index=idx, caption=cap, wrong=wrong,
+               wrong_caption=wrong_cap, noise=z, size=size, offset=off, flip=flips)
+    if captions > 1:              # more captions of the same image, all different from the first and each other
+        if captions > K: raise T2IError(f'captions_per_sample={captions}, but the images have only {K} captions each')
+        g2 = torch.Generator().manual_seed(_mix(seed, 5, step))
+        out['other'] = (cap[:, :1] + 1 + torch.stack([torch.randperm(K - 1, generator=g2)[:captions - 1] for _ in range(B)])) % K
+    return out
+
+def crop_images(images, drawn: dict) -> torch.Tensor:
+    "This process's uint8 crops (and flips) of a drawn batch from `images` (anything indexable by image: a tensor, or files)."
+    s, size, imgs = drawn['slice'], drawn['size'], []
+    for i, (y, x), f in zip(drawn['index'][s].tolist(), drawn['offset'][s].tolist(), drawn['flip'][s].tolist()):
+        im = images[i][:, y:y + size, x:x + size]
+        imgs.append(im.flip(-1) if f else im)
+    return torch.stack(imgs)
 
 def _cast(x, dtype):
     "Floating tensors (in nested dicts) to `dtype`."
@@ -197,11 +219,12 @@ def _char_cnn_rnn_text(cfg, source, split, n):
     return {'sentence': source._load_embeddings()[:n].float()}
 
 # %% ../nbs/15_batches.ipynb #202bc28a
-def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None, needs=()) -> TextImageData:
-    "The training (or test) pairs a config names, with the text its encoder provides, images at `load_size or image_size`."
+def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None, needs=(), lazy: bool = False) -> TextImageData:
+    "The training (or test) pairs a config names, with the text its encoder provides, images at `load_size or image_size` (`lazy`: left on disk, see `15a_lazydata`)."
     size = cfg.load_size or cfg.image_size
     if cfg.image_size > size: raise T2IError(f'image_size {cfg.image_size} is larger than load_size {size}: crops are taken from the loaded images')
     enc = text_encoder(cfg, needs)
+    if lazy and cfg.dataset == 'shapes': raise T2IError('lazy images read dataset folders (cub, oxford, coco, celeba-tiny); shapes is held in memory')
     if cfg.dataset == 'shapes':
         from types import SimpleNamespace
         from t2i_nb.core import read_json
@@ -223,11 +246,19 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None, 
     ds = T2IDataset(cfg.data_root, cfg.dataset, split)
     n = len(ds.keys) if limit is None else min(limit, len(ds.keys))
     text = enc.encode(cfg, ds, split, n)               # (may trim ds.captions to the captions it encodes)
-    def u8(img): return torch.from_numpy(np.asarray(img.resize((size, size), 3), dtype=np.uint8).copy()).permute(2, 0, 1)  # 3: bicubic
-    images = torch.stack([u8(ds.load_image(i)) for i in range(n)])
     cls = torch.as_tensor(ds.class_ids[:n])
-    return TextImageData(images, text, ds.captions[:n],
-                         None if (cls < 0).all() else cls, ds.keys[:n], None, cfg.dataset)
+    cls = None if (cls < 0).all() else cls
+    if lazy:
+        from t2i_nb.lazydata import DiskImages, LazyTextImageData
+        return LazyTextImageData(DiskImages(ds, n, size), text, ds.captions[:n], cls, ds.keys[:n], None, cfg.dataset,
+                                 workers=cfg.data_workers)
+    images = torch.stack([decode_image(ds, i, size) for i in range(n)])
+    return TextImageData(images, text, ds.captions[:n], cls, ds.keys[:n], None, cfg.dataset)
+
+def decode_image(ds, i: int, size: int) -> torch.Tensor:
+    "Image `i` of a `T2IDataset` as `load_data` holds it: read (CUB: cropped to its box), bicubic-resized to `size`², uint8 (3, size, size)."
+    img = ds.load_image(i).resize((size, size), 3)                                     # 3: bicubic
+    return torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1)
 
 def shapes_class_id(truth: dict) -> int:
     "A class id for a shapes image: its first object's colour and shape (the CUB-like class folder)."

@@ -29,6 +29,8 @@ class TrainConfig:
     image_size: int = 64             # the largest output
     load_size: int = 0               # images are loaded at this size and randomly cropped to image_size (0 = no crop)
     flip: bool = False               # random horizontal flips (never on shapes: it swaps 'left of' and 'right of')
+    lazy_images: bool = False        # True: training images stay on disk, decoded step by step (15a_lazydata); the same batches
+    data_workers: int = 0            # with lazy_images: DataLoader processes decoding the next steps' images (0 = in the training process)
     num_emb: int = 1                 # average this many random captions of an image per sample (StackGAN's trick)
     captions_per_sample: int = 1     # captions of the same image per sample (2: the contrastive paper's fake-to-fake pairs)
     batch_size: int = 16             # global batch over all processes
@@ -89,7 +91,7 @@ def parse_overrides(items) -> dict:
 CHOICES = dict(dataset=('shapes', 'cub', 'oxford', 'coco', 'celeba-tiny'), level=('centred', 'single', 'scenes'), amp=('none', 'bf16', 'fp16'), dtype=('float32', 'float64'))
 BOUNDS = dict(image_size=(8, 4096), load_size=(0, 4096), num_emb=(1, None), captions_per_sample=(1, None), batch_size=(1, None), steps=(0, None),
               lr_halve_every=(0, None), seed=(0, 2**63 - 1), log_every=(1, None), sample_every=(0, None), ckpt_every=(0, None),
-              keep_last=(0, None), n_grid=(1, None), eval_every=(0, None), eval_n=(1, None))
+              keep_last=(0, None), n_grid=(1, None), eval_every=(0, None), eval_n=(1, None), data_workers=(0, None))
 POSITIVE = ('epochs', 'lr_g', 'lr_d')         # > 0
 FIELD_HELP = dict(keep_last='0 keeps every checkpoint', steps='0 trains `epochs` instead', log_every='log every N steps',
                   ema='the decay, in [0, 1); 0 = no EMA', betas="Adam's (beta1, beta2), each in [0, 1)")
@@ -136,6 +138,10 @@ def validate_config(values: dict) -> dict:
     if 0 < out.get('load_size', 0) < out.get('image_size', TrainConfig.image_size):
         raise T2IError(f"load_size {out['load_size']} is smaller than image_size {out.get('image_size')}: crops are taken "
                        'from the loaded images, so load_size must be 0 (no crop) or at least image_size')
+    if out.get('lazy_images', False) and out.get('dataset', TrainConfig.dataset) == 'shapes':
+        raise T2IError('lazy_images reads dataset folders (cub, oxford, coco, celeba-tiny); shapes is always held in memory: set lazy_images=false')
+    if out.get('data_workers', 0) and not out.get('lazy_images', False):
+        raise T2IError(f"data_workers={out['data_workers']} decodes images for lazy_images=true; in-memory images need none: set lazy_images=true or data_workers=0")
     from t2i_nb.batches import TEXT_ENCODERS            # registered by name (a new encoder needs no change here)
     if out.get('text_encoder', TrainConfig.text_encoder) not in TEXT_ENCODERS:
         raise T2IError(f"text_encoder must be one of {', '.join(map(repr, sorted(TEXT_ENCODERS)))}, not {out['text_encoder']!r}")

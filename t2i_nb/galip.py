@@ -283,7 +283,7 @@ def _galip_paper(dataset, epochs, load_size):
                                official_clip_input=True, text_norm=False))
 
 register_preset('galip-cub', **_galip_paper('cub', 1502, 304))
-register_preset('galip-coco', **_galip_paper('coco', 3005, 0))
+register_preset('galip-coco', **_galip_paper('coco', 3005, 0), lazy_images=True, data_workers=4)   # images read from disk (15a_lazydata)
 register_preset('galip-shapes', model='galip', dataset='shapes', text_encoder='mini-clip', image_size=64, batch_size=32,
                 steps=1500, lr_g=1e-4, lr_d=4e-4, betas=(0.0, 0.9), log_every=25, sample_every=500, ckpt_every=500,
                 model_cfg=dict(clip_name='mini-clip-shapes64', clip_pretrained='mini-clip-shapes', ngf=16, nz=32,

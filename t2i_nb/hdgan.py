@@ -203,7 +203,7 @@ def _hdgan_paper(dataset, epochs, batch, halve, kl, load_size, flip=True):
 
 register_preset('hdgan-cub-256', **_hdgan_paper('cub', 500, 10, 100, 4, 304))
 register_preset('hdgan-oxford-256', **_hdgan_paper('oxford', 500, 10, 100, 4, 304))
-register_preset('hdgan-coco-256', **_hdgan_paper('coco', 250, 16, 30, 2, 0))
+register_preset('hdgan-coco-256', **_hdgan_paper('coco', 250, 16, 30, 2, 0), lazy_images=True, data_workers=4)   # 82,783 images: ~16 GB in memory (15a_lazydata)
 register_preset('hdgan-shapes', model='hdgan', dataset='shapes', text_encoder='mini-clip', image_size=64, batch_size=32,
                 steps=1500, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), log_every=25, sample_every=500, ckpt_every=500,
                 n_grid=16, model_cfg=dict(emb_dim=128, widths={4: 128, 8: 64, 16: 64, 32: 32, 64: 16}, scales=[16, 32, 64],

@@ -66,7 +66,7 @@ class Trainer:
         self.rank, self.world, self.device = setup_distributed(cfg.device)
         seed_everything(cfg.seed)
         needs = RECIPES[cfg.model].text                        # what the recipe reads from the text side
-        self.data = data if data is not None else load_data(cfg, 'train', needs=needs)
+        self.data = data if data is not None else load_data(cfg, 'train', needs=needs, lazy=cfg.lazy_images)   # lazy: 15a_lazydata
         self.grid_data = grid_data if grid_data is not None else load_data(cfg, 'test', limit=cfg.n_grid, needs=needs)
         self.curve_data = self.oracle = None
         if cfg.eval_every and self.rank == 0:                   # learning curves: the oracle reads fixed test captions
@@ -234,6 +234,7 @@ class Trainer:
             if self.curve_data is not None and (self.step % cfg.eval_every == 0 or self.step == until):
                 t0 += self.curve_point()                          # not counted in the training speed
         if bar is not None: bar.close()
+        if hasattr(self.data, 'close'): self.data.close()     # a lazy reader's workers
         if self.saved_step != self.step: self.save()       # the same decision on every process (no file races)
         if self.rank == 0:
             self.sample_grid(); plot_losses(self.run_dir)

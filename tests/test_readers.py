@@ -242,3 +242,30 @@ def test_check_layout_names_deleted_files(tmp_path):
     assert any('bounding_boxes.txt: missing' in p for p in problems)
     assert all('datasets/README.md' in p for p in problems)
     assert check_layout('imagenet', root)[0].startswith("unknown dataset 'imagenet'")
+
+
+# ---- the lazy reader in a training run -------------------------------------------------------------
+
+def test_lazy_reader_trains_like_in_memory_on_coco(tmp_path, monkeypatch):
+    "2 steps of galip-shapes' model on the COCO fixture: reading images lazily with 2 workers logs the in-memory losses."
+    from t2i_nb.config import make_config
+    from t2i_nb import train as train_mod
+    from t2i_nb.train import Trainer, read_log, train
+    monkeypatch.setenv('T2I_RUNS', str(tmp_path/'runs'))                  # the CLIP sentence cache of the fixture's captions
+    monkeypatch.setattr(train_mod, 'plot_losses', lambda *a, **k: None)   # the plots and the grid: 6 s, not the subject
+    monkeypatch.setattr(Trainer, 'sample_grid', lambda self: None)
+    from t2i_nb.lazydata import LazyTextImageData
+    steps, fetch = [], LazyTextImageData._prefetched                       # which steps came from the workers
+    monkeypatch.setattr(LazyTextImageData, '_prefetched', lambda self, step, *a: steps.append(step) or fetch(self, step, *a))
+    torch.set_num_threads(1)
+    root = make_coco(tmp_path/'coco')
+    over = dict(dataset='coco', data_root=str(root), text_encoder='clip', batch_size=2, steps=2, log_every=1, n_grid=2,
+                sample_every=0, ckpt_every=0, device='cpu', seed=3)
+    logs = {}
+    for lazy in (False, True):
+        cfg = make_config('galip-shapes', over | {'lazy_images': lazy, 'data_workers': 2 * lazy})
+        train(cfg, tmp_path/f'run-{lazy}', resume='none', progress=False)
+        logs[lazy] = read_log(tmp_path/f'run-{lazy}').drop(columns=['sec_per_step']).to_dict('records')
+    assert len(logs[True]) == 2 and {'d_loss', 'g_loss'} <= set(logs[True][0])
+    assert logs[True] == logs[False]
+    assert steps == [0, 1]
