@@ -44,7 +44,7 @@ def evaluate_run(run_dir, n_samples: int | None = None, metrics=None, device='cp
     recipe = RECIPES[cfg.model](cfg, device)
     G = recipe.G
     load_state(G, ck['ema'] if ck.get('ema') else ck['models'][recipe.generator_name], 'generator', path)
-    test = load_data(cfg, 'test')
+    test = load_data(cfg, 'test', lazy=proto.extractor != 'shapes-oracle')   # a paper protocol needs the text, not the images
     if proto.extractor == 'shapes-oracle':
         n = min(n_samples or 1000, len(test) * test.captions_per_image)
         s = generate_for(recipe, G, test, n, cfg.seed, device)

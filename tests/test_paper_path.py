@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_cli
+from t2i_nb.eval.metrics import check_comparable
 from t2i_nb.core import MissingFileError, T2IError
 from t2i_nb.data.fixtures import make_cub
 from t2i_nb.data.readers import T2IDataset
@@ -61,6 +62,14 @@ def test_galip_and_ratlip_cub_jobs_report_their_protocols(tmp_path, standins):
     assert r['protocol']['reference']['fingerprint'] == fingerprint(cub/'npz'/'bird_val256_FIDK0.npz')
     # the formula at the paper's settings: 12 passes over CUB's 2,933 test images at batch 64
     assert PROTOCOLS['galip'].passes_for('cub') * (2933 // 64) * 64 == 34_560
+    with pytest.raises(T2IError, match='cannot be compared'): check_comparable(m, r)      # galip vs ratlip: two protocols
+    check_comparable(m, m)
+    # images made elsewhere, judged by the same protocol from the command line
+    env = {**os.environ, 'T2I_INCEPTION_WEIGHTS': str(standins['inception']), 'T2I_CLIP_WEIGHTS': str(standins['clip'])}
+    out = run_cli('eval', '--samples', tmp_path/'galip-cub'/'eval'/'samples', '--data', cub, '--dataset', 'cub',
+                  '--protocol', 'galip', '--out', tmp_path/'eval', env=env)
+    e = json.loads((tmp_path/'eval'/'metrics.json').read_text())
+    assert e['protocol']['name'] == 'galip' and e['n_samples'] == m['n_samples'] and 'fid' in out.stdout
 
 
 def test_hdgan_cub_job_reports_is_and_ms_ssim(tmp_path, standins):
