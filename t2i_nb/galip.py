@@ -267,7 +267,7 @@ class GALIPRecipe(Recipe):
         real_f, _ = self.features(b['image'])
         fake_f, fake_emb = self.features(fake)
         d_loss, dt = galip_d_loss(D, real_f.requires_grad_(), sent, fake_f, b['wrong_text']['sentence'], mc['k'], mc['p'],
-                                scale=self.scaler.get_scale() if self.scaler is not None else 1.0)
+                                scale=self.loss_scale('D'))
         self.update('D', d_loss)
         g_loss, gt = galip_g_loss(D, fake_f, fake_emb, emb, mc['sim_w'])
         self.update('G', g_loss)

@@ -11,10 +11,25 @@ from .config import TrainConfig, register_preset
 from .losses import ls_fake, ls_real
 
 # %% auto #0
-__all__ = ['RECIPES', 'register_recipe', 'Recipe', 'ToyG', 'ToyD', 'ToyRecipe']
+__all__ = ['RECIPES', 'SCALER_GROWTH_INTERVAL', 'SCALER_MIN', 'SCALER_RESET', 'make_scalers', 'scaled_step', 'register_recipe',
+           'Recipe', 'ToyG', 'ToyD', 'ToyRecipe']
 
 # %% ../nbs/16_recipes.ipynb #916a424f
 RECIPES: dict[str, type] = {}
+
+SCALER_GROWTH_INTERVAL = 2000          # official GALIP cfg/birds.yml, cfg/coco.yml: growth_interval
+SCALER_MIN, SCALER_RESET = 64.0, 16384.0   # official scaler_min, and the scale code/lib/modules.py resets to
+
+def make_scalers(names, device='cuda', growth_interval: int = SCALER_GROWTH_INTERVAL) -> dict:
+    "One fp16 `GradScaler` per optimiser name, for `device`'s type (CUDA when training; the CPU in tests)."
+    kind = torch.device(device).type
+    return {k: torch.amp.GradScaler(kind, growth_interval=growth_interval) for k in names}
+
+def scaled_step(scaler, loss: torch.Tensor, opt):
+    """Back-propagate the scaled loss, step `opt` (skipped if a gradient is inf/NaN), update the scale, and reset a
+    scale that fell below `SCALER_MIN` to `SCALER_RESET`, as the official GALIP after every D and G step."""
+    scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+    if scaler.get_scale() < SCALER_MIN: scaler.update(SCALER_RESET)
 
 def register_recipe(name: str):
     "Class decorator: make a `Recipe` subclass trainable as `model=name`."
@@ -30,7 +45,7 @@ class Recipe:
     generator_name = 'G'
     def __init__(self, cfg: TrainConfig, device='cpu'):
         self.cfg, self.device, self.models, self.optimizers = cfg, torch.device(device), {}, {}
-        self.scaler = None           # set by the trainer for fp16
+        self.scalers: dict = {}      # fp16: one GradScaler per optimiser, same keys (set by the trainer: make_scalers)
 
     def build_optimizers(self):
         "Adam for G (lr_g) and for every other module (lr_d), the betas of the config; recipes may override."
@@ -39,13 +54,16 @@ class Recipe:
                            if any(p.requires_grad for p in m.parameters())}
 
     def update(self, name: str, loss: torch.Tensor):
-        "One optimiser step of module `name` on `loss`."
+        "One optimiser step of module `name` on `loss` (through its own gradient scaler under fp16)."
         opt = self.optimizers[name]
         opt.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward(); self.scaler.step(opt); self.scaler.update()
+        if self.scalers: scaled_step(self.scalers[name], loss, opt)
         else:
             loss.backward(); opt.step()
+
+    def loss_scale(self, name: str) -> float:
+        "The current fp16 loss scale of optimiser `name` (1.0 without scalers): what GALIP's MA-GP multiplies by."
+        return self.scalers[name].get_scale() if self.scalers else 1.0
 
     def train_step(self, batch: dict, step: int) -> dict: raise NotImplementedError
     def generate(self, text: dict, noise: dict, G: nn.Module | None = None): raise NotImplementedError

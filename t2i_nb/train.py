@@ -18,7 +18,7 @@ from .config import TrainConfig, load_models
 from .core import DataError, MissingFileError, T2IError, atomic_write, seed_everything, to_uint8, write_text_atomic
 from .curves import _log_records, _nan_to_none, curve_point, plot_accuracy, semantic_reference
 from .parallel import setup_distributed, sync_batchnorm, unwrap
-from .recipes import RECIPES
+from .recipes import RECIPES, make_scalers
 
 # %% auto #0
 __all__ = ['EMA', 'autocast', 'total_steps', 'Trainer', 'save_grid', 'read_log', 'plot_losses', 'train']
@@ -85,7 +85,7 @@ class Trainer:
         self.total = total_steps(cfg, self.data)
         lam = _lr_lambda(cfg, self.steps_per_epoch)
         self.schedulers = {k: torch.optim.lr_scheduler.LambdaLR(o, lam) for k, o in self.recipe.optimizers.items()}
-        self.recipe.scaler = torch.amp.GradScaler('cuda') if cfg.amp == 'fp16' else None
+        self.recipe.scalers = make_scalers(self.recipe.optimizers, self.device) if cfg.amp == 'fp16' else {}
         self.ema = EMA(self.recipe.G, cfg.ema) if cfg.ema else None
         self.step = self.saved_step = 0
         self._resume(resume)
@@ -97,7 +97,7 @@ class Trainer:
                     step=self.step, models={k: unwrap(m).state_dict() for k, m in r.models.items()},
                     optimizers={k: o.state_dict() for k, o in r.optimizers.items()},
                     schedulers={k: s.state_dict() for k, s in self.schedulers.items()},
-                    scaler=r.scaler.state_dict() if r.scaler is not None else None,
+                    scalers={k: s.state_dict() for k, s in r.scalers.items()},
                     ema=self.ema.state_dict() if self.ema else None,
                     rng=dict(torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []))
 
@@ -109,11 +109,18 @@ class Trainer:
             load_state(m, ck['models'][k], f'module {k!r}', path)
         for k, o in r.optimizers.items(): o.load_state_dict(ck['optimizers'][k])
         for k, s in self.schedulers.items(): s.load_state_dict(ck['schedulers'][k])
-        if r.scaler is not None and ck.get('scaler'): r.scaler.load_state_dict(ck['scaler'])
+        self._load_scalers(ck)
         if self.ema and ck.get('ema'): self.ema.load_state_dict(ck['ema'])
         torch.set_rng_state(ck['rng']['torch'])
         if torch.cuda.is_available() and ck['rng']['cuda']: torch.cuda.set_rng_state_all(ck['rng']['cuda'])
         self.step = self.saved_step = int(ck['step'])
+
+    def _load_scalers(self, ck: dict):
+        "Every fp16 scaler from `ck['scalers']`; an older checkpoint's one shared `'scaler'` seeds them all; none: fresh."
+        saved = ck.get('scalers') or {}
+        if not saved and ck.get('scaler'): saved = {k: ck['scaler'] for k in self.recipe.scalers}
+        for k, s in self.recipe.scalers.items():
+            if saved.get(k): s.load_state_dict(saved[k])
 
     def _resume(self, resume):
         if self.rank == 0: self._clean_partial_writes()

@@ -47,13 +47,4 @@ def test_job_refuses_a_folder_it_did_not_make(tmp_path):
     assert sorted(p.name for p in precious.iterdir()) == ['chapter1.tex']   # nothing written, nothing lost
     assert (tmp_path/'failed.ipynb').exists()                                # papermill keeps the failed notebook
 
-
-@pytest.mark.parametrize('nb', ['train.ipynb', 'evaluate.ipynb', 'dataset_card.ipynb'])
-def test_papermill_reads_every_parameter_with_its_type(nb):
-    "`papermill --help-notebook` must list every parameter (an '=' or a quote in a comment used to hide some)."
-    cell = next(c for c in nbformat.read(ROOT/'nbs'/'jobs'/nb, as_version=4).cells if 'parameters' in c.metadata.get('tags', []))
-    names = [l.split(':')[0].split('=')[0].strip() for l in cell.source.splitlines() if l.strip() and not l.startswith('#')]
-    r = subprocess.run([str(PAPERMILL), '--help-notebook', str(ROOT/'nbs'/'jobs'/nb)], capture_output=True, text=True)
-    listed = dict(l.strip().split(': ', 1) for l in r.stdout.splitlines() if l.startswith('  ') and ': ' in l and '(default' in l)
-    assert list(listed) == names, (names, r.stdout)
-    assert all(not t.startswith('Unknown type') for t in listed.values()) and 'Unable to parse' not in r.stdout + r.stderr
+# the parameters cells as papermill reads them: tests/test_job_params.py
