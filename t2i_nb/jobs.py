@@ -98,6 +98,8 @@ def job_config(preset: str, data_root: str = '', steps=None, batch_size=None, se
     over['device'] = device
     cfg = make_config(preset, over)
     if isinstance(eval_samples, (int, float)) and not isinstance(eval_samples, bool) and eval_samples == -1: n_eval = -1
+    elif isinstance(eval_samples, (int, float)) and not isinstance(eval_samples, bool) and eval_samples < -1:
+        raise T2IError(f"eval_samples must be -1 (the protocol's count), 0 (no evaluation) or a positive whole number, not {eval_samples!r}")
     else: n_eval = _count('eval_samples', eval_samples, "0 = no evaluation, -1 = the protocol's count") or 0
     from t2i_nb.eval.protocols import default_protocol, weights_file
     if protocol: cfg.protocol = protocol
