@@ -36,7 +36,7 @@ demo: $(STAMP)
 ## make test: library in sync with the notebooks, notebooks clean, every notebook, then tests/
 test: $(STAMP) check-sync
 	T2I_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
-	T2I_THREADS=1 $(BIN)/python -m pytest tests/ -q -p no:cacheprovider -n 2 --dist loadfile --durations=15
+	T2I_THREADS=1 $(BIN)/python -m pytest tests/ -q -p no:cacheprovider -n 2 --dist load --durations=15
 
 check-sync: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/check_sync.py

@@ -39,7 +39,7 @@ def evaluate_run(run_dir, n_samples: int | None = None, metrics=None, device='cp
     cfg.device = str(device)
     proto = check_protocol(protocol, cfg.dataset) if protocol else default_protocol(cfg)
     metrics = check_metric_names(metrics or proto.metrics)
-    if extra := [m for m in metrics if m not in proto.metrics]:
+    if extra := proto.allows(metrics):
         raise T2IError(f"protocol {proto.name!r} reports {', '.join(proto.metrics)}, not {', '.join(extra)}: choose another protocol")
     recipe = RECIPES[cfg.model](cfg, device)
     G = recipe.G
@@ -105,9 +105,10 @@ def job_config(preset: str, data_root: str = '', steps=None, batch_size=None, se
     if protocol: cfg.protocol = protocol
     proto = default_protocol(cfg)                       # refuses the oracle on real data before anything trains
     names = check_metric_names(metrics or proto.metrics)
-    if extra := [m for m in names if m not in proto.metrics]:
+    if extra := proto.allows(names):
         raise T2IError(f"protocol {proto.name!r} reports {', '.join(proto.metrics)}, not {', '.join(extra)}: choose another protocol")
-    if n_eval and proto.extractor == 'torchvision-inception-v3': weights_file(proto.extractor)   # fail now, not after days of training
+    if n_eval and cfg.data_root and proto.extractor == 'torchvision-inception-v3':   # fail now, not after days of training
+        weights_file(proto.extractor)                   # (without data_root, the trainer's data error comes first)
     return cfg, n_eval, names, proto.name
 
 def run_job(preset: str, run_dir, data_root: str = '', steps: int | None = None, batch_size: int | None = None,

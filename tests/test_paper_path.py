@@ -43,33 +43,40 @@ def job(tmp_path, standins, preset, data, **params):
     return json.loads(text)
 
 
-def test_galip_and_ratlip_cub_jobs_report_their_protocols(tmp_path, standins):
+CPU = {'amp': 'none'}       # the presets' fp16 needs CUDA (bf16 autocast is emulated, and slow, on this CPU)
+
+
+def test_galip_cub_job_reports_its_protocol(tmp_path, standins):
     cub = make_cub(tmp_path/'birds')
     n_test = len(T2IDataset(cub, 'cub', 'test').keys)
-    cpu = {'amp': 'none'}                   # the presets' fp16 needs CUDA (bf16 autocast is emulated, slow, on this CPU)
-    m = job(tmp_path, standins, 'galip-cub', cub, eval_passes=1, eval_batch=2, overrides=cpu)
+    m = job(tmp_path, standins, 'galip-cub', cub, eval_passes=1, eval_batch=2, overrides=CPU)
     p = m['protocol']
     assert p['name'] == 'galip' and p['extractor']['kind'] == 'torchvision-inception-v3'
     assert p['extractor']['fingerprint'] == fingerprint(standins['inception'])
     assert p['clip']['model'] == 'ViT-B-32' and p['clip']['fingerprint'] == fingerprint(standins['clip']) and p['clip']['scale'] == 1
     assert p['samples']['formula'] == 1 * (n_test // 2) * 2 == m['n_samples']
     assert p['reference']['source'].startswith('ours') and np.isfinite(m['fid']) and -1 <= m['clip_score'] <= 1
-    # RATLIP: the same protocol with CS x100; DF-GAN's official statistics file is used when the dataset has it
-    np.savez(cub/'npz'/'bird_val256_FIDK0.npz', mu=np.zeros(2048), sigma=np.eye(2048))
-    r = job(tmp_path, standins, 'ratlip-cub', cub, eval_passes=1, eval_batch=2, overrides=cpu)
-    assert r['protocol']['name'] == 'ratlip' and r['protocol']['clip']['scale'] == 100
-    assert r['protocol']['reference']['source'] == 'official DF-GAN statistics'
-    assert r['protocol']['reference']['fingerprint'] == fingerprint(cub/'npz'/'bird_val256_FIDK0.npz')
     # the formula at the paper's settings: 12 passes over CUB's 2,933 test images at batch 64
     assert PROTOCOLS['galip'].passes_for('cub') * (2933 // 64) * 64 == 34_560
-    with pytest.raises(T2IError, match='cannot be compared'): check_comparable(m, r)      # galip vs ratlip: two protocols
-    check_comparable(m, m)
     # images made elsewhere, judged by the same protocol from the command line
     env = {**os.environ, 'T2I_INCEPTION_WEIGHTS': str(standins['inception']), 'T2I_CLIP_WEIGHTS': str(standins['clip'])}
     out = run_cli('eval', '--samples', tmp_path/'galip-cub'/'eval'/'samples', '--data', cub, '--dataset', 'cub',
                   '--protocol', 'galip', '--out', tmp_path/'eval', env=env)
     e = json.loads((tmp_path/'eval'/'metrics.json').read_text())
     assert e['protocol']['name'] == 'galip' and e['n_samples'] == m['n_samples'] and 'fid' in out.stdout
+    with pytest.raises(T2IError, match='cannot be compared'): check_comparable(m, {**m, 'protocol': {**p, 'name': 'ratlip'}})
+    check_comparable(m, e)            # one protocol, the same weight and statistics files, the same count
+
+
+def test_ratlip_cub_job_uses_the_official_statistics_file(tmp_path, standins):
+    "RATLIP: GALIP's protocol with CS x100; DF-GAN's official statistics file is used when the dataset has it."
+    cub = make_cub(tmp_path/'birds')
+    (cub/'npz').mkdir(exist_ok=True)
+    np.savez(cub/'npz'/'bird_val256_FIDK0.npz', mu=np.zeros(2048), sigma=np.eye(2048))
+    r = job(tmp_path, standins, 'ratlip-cub', cub, eval_passes=1, eval_batch=2, overrides=CPU)
+    assert r['protocol']['name'] == 'ratlip' and r['protocol']['clip']['scale'] == 100
+    assert r['protocol']['reference']['source'] == 'official DF-GAN statistics'
+    assert r['protocol']['reference']['fingerprint'] == fingerprint(cub/'npz'/'bird_val256_FIDK0.npz')
 
 
 def test_hdgan_cub_job_reports_is_and_ms_ssim(tmp_path, standins):
