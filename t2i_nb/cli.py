@@ -81,6 +81,19 @@ def _sample(a):
           f"in {a.out}: images/, captions.jsonl, grid.png, sample.json")
     return 0
 
+# %% ../nbs/03_cli.ipynb #c0ncep75
+def _concepts(a):
+    from t2i_nb.hspc.concepts import mine_concepts, read_conllu
+    import json
+    for c in mine_concepts(read_conllu(a.conllu)): print(json.dumps(c.summary()))
+    return 0
+
+def _data_parse(a):
+    from t2i_nb.hspc.concepts import parse_captions
+    out = parse_captions(a.root, overwrite=a.overwrite)
+    print(f'{len(out):,} CoNLL-U file(s) written under {a.root}')
+    return 0
+
 # %% ../nbs/03_cli.ipynb #2ca72260
 def parser() -> argparse.ArgumentParser:
     "The `t2i` argument parser."
@@ -104,6 +117,9 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument('root', type=Path)
     k.add_argument('--full', action='store_true', help='decode every image, not a sample of 20 per split')
     k.set_defaults(func=_data_check)
+    dp = data.add_parser('parse', help="write Stanza's parse (CoNLL-U, NER in MISC) beside every caption .txt file under DIR")
+    dp.add_argument('root', type=Path); dp.add_argument('--overwrite', action='store_true', help='parse files that already have one')
+    dp.set_defaults(func=_data_parse)
     e = sub.add_parser('eval', help='evaluate a folder of samples (images/ + captions.jsonl) into metrics.json')
     e.add_argument('--samples', required=True, type=Path)
     e.add_argument('--data', required=True, type=Path, help='the dataset folder the samples are judged against (its test split)')
@@ -147,6 +163,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument('--batch-size', type=int, default=16)
     sp.set_defaults(func=_sample)
     sub.add_parser('presets', help='list the training presets').set_defaults(func=_presets)
+    cc = sub.add_parser('concepts', help='entities, attributes and relations of every sentence of a CoNLL-U file, as JSON lines')
+    cc.add_argument('--conllu', required=True, type=Path); cc.set_defaults(func=_concepts)
     return p
 
 def main(argv=None) -> int:
