@@ -4,18 +4,19 @@ under their papers' protocols with stand-in weight files (seeded random values i
 What this proves: every line from `papermill nbs/jobs/train.ipynb -p preset galip-cub` to `metrics.json` runs, and the
 record names torchvision's Inception and ViT-B/32 with the files' fingerprints, the protocol's sample-count formula,
 and never the shapes oracle or mini-CLIP. What it cannot prove: the numbers (the weights are random)."""
-import json, os, shutil, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli
-from t2i_nb.eval.metrics import check_comparable
+from conftest import ROOT
+from t2i_nb.eval.metrics import check_comparable, run_evaluation
 from t2i_nb.core import MissingFileError, T2IError
 from t2i_nb.data.fixtures import make_cub
 from t2i_nb.data.readers import T2IDataset
-from t2i_nb.eval.protocols import PROTOCOLS, WEIGHT_FILES, fingerprint, stand_in_clip, stand_in_inception
+from t2i_nb.data.fixtures import stand_in_clip, stand_in_inception
+from t2i_nb.eval.protocols import PROTOCOLS, WEIGHT_FILES, fingerprint
 
 BIN = Path(sys.executable).parent
 
@@ -46,7 +47,7 @@ def job(tmp_path, standins, preset, data, **params):
 CPU = {'amp': 'none'}       # the presets' fp16 needs CUDA (bf16 autocast is emulated, and slow, on this CPU)
 
 
-def test_galip_cub_job_reports_its_protocol(tmp_path, standins):
+def test_galip_cub_job_reports_its_protocol(tmp_path, standins, monkeypatch):
     cub = make_cub(tmp_path/'birds')
     n_test = len(T2IDataset(cub, 'cub', 'test').keys)
     m = job(tmp_path, standins, 'galip-cub', cub, eval_passes=1, eval_batch=2, overrides=CPU)
@@ -58,12 +59,11 @@ def test_galip_cub_job_reports_its_protocol(tmp_path, standins):
     assert p['reference']['source'].startswith('ours') and np.isfinite(m['fid']) and -1 <= m['clip_score'] <= 1
     # the formula at the paper's settings: 12 passes over CUB's 2,933 test images at batch 64
     assert PROTOCOLS['galip'].passes_for('cub') * (2933 // 64) * 64 == 34_560
-    # images made elsewhere, judged by the same protocol from the command line
-    env = {**os.environ, 'T2I_INCEPTION_WEIGHTS': str(standins['inception']), 'T2I_CLIP_WEIGHTS': str(standins['clip'])}
-    out = run_cli('eval', '--samples', tmp_path/'galip-cub'/'eval'/'samples', '--data', cub, '--dataset', 'cub',
-                  '--protocol', 'galip', '--out', tmp_path/'eval', env=env)
-    e = json.loads((tmp_path/'eval'/'metrics.json').read_text())
-    assert e['protocol']['name'] == 'galip' and e['n_samples'] == m['n_samples'] and 'fid' in out.stdout
+    # images made elsewhere, judged by the same protocol (what `t2i eval --protocol galip --dataset cub` runs)
+    monkeypatch.setenv('T2I_INCEPTION_WEIGHTS', str(standins['inception'])); monkeypatch.setenv('T2I_CLIP_WEIGHTS', str(standins['clip']))
+    e = run_evaluation(tmp_path/'galip-cub'/'eval'/'samples', cub, tmp_path/'eval', protocol='galip', dataset='cub')
+    assert e['protocol']['name'] == 'galip' and e['n_samples'] == m['n_samples']
+    assert json.loads((tmp_path/'eval'/'metrics.json').read_text())['fid'] == e['fid']
     with pytest.raises(T2IError, match='cannot be compared'): check_comparable(m, {**m, 'protocol': {**p, 'name': 'ratlip'}})
     check_comparable(m, e)            # one protocol, the same weight and statistics files, the same count
 

@@ -12,7 +12,7 @@ import torch
 from conftest import ROOT, run_cli
 from t2i_nb.core import DataError, T2IError
 from t2i_nb.eval.metrics import load_samples
-from t2i_nb.eval.protocols import stand_in_clip
+from t2i_nb.data.fixtures import stand_in_clip
 from t2i_nb.sample import check_official_clip, sample, stand_in_official_galip
 
 DEMO = ROOT/'assets'/'hdgan_shapes1.pt'

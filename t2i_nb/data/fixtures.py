@@ -8,10 +8,14 @@ import io, json, pickle, struct
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, ImageDraw
 
+from ..core import atomic_write
+
 # %% auto #0
-__all__ = ['dump_py2_pickle', 'cub_box', 'make_cub', 'make_oxford', 'make_coco', 'make_celeba_tiny', 'make_shapes_layout']
+__all__ = ['dump_py2_pickle', 'cub_box', 'make_cub', 'make_oxford', 'make_coco', 'make_celeba_tiny', 'make_shapes_layout',
+           'stand_in_inception', 'stand_in_clip']
 
 # %% ../../nbs/02a_data.fixtures.ipynb #3c0d328c
 class _Py2Pickler(pickle._Pickler):
@@ -137,3 +141,19 @@ def make_shapes_layout(root) -> Path:
                 splits={s: len(k) for s, k in splits.items()}, classes=sorted({c[0] for c in _SHAPES}))
     (root/'dataset.json').write_text(json.dumps(meta, indent=1) + '\n')
     return root
+
+# %% ../../nbs/02a_data.fixtures.ipynb #12cc4699
+def stand_in_inception(path, seed: int = 0) -> Path:
+    "Write a seeded random torchvision Inception-v3 state dict to `path`: the real file's format, none of its knowledge."
+    from torchvision.models import inception_v3
+    torch.manual_seed(seed)
+    with atomic_write(path) as f: torch.save(inception_v3(weights=None, aux_logits=True, init_weights=False).state_dict(), f)
+    return Path(path)
+
+def stand_in_clip(path, name: str = 'ViT-B-32', seed: int = 0, dtype=torch.float16) -> Path:
+    "Write a seeded random open_clip `name` state dict to `path` (fp16, as OpenAI's released weights)."
+    from t2i_nb.clipmodels import create_clip_model
+    torch.manual_seed(seed)
+    sd = create_clip_model(name).state_dict()
+    with atomic_write(path) as f: torch.save({k: v.to(dtype) if v.is_floating_point() else v for k, v in sd.items()}, f)
+    return Path(path)
