@@ -12,8 +12,8 @@ import torch
 
 # %% auto #0
 __all__ = ['T2IError', 'MissingFileError', 'DataError', 'short_errors', 'read_text', 'read_json', 'read_rgb', 'check_device_name',
-           'resolve_device', 'seed_everything', 'cpu_threads', 'atomic_write', 'write_text_atomic', 'file_lock',
-           'to_uint8', 'to_float', 'check_images', 'project_root', 'runs_dir']
+           'resolve_device', 'seed_everything', 'cpu_threads', 'atomic_write', 'write_text_atomic', 'fingerprint',
+           'file_lock', 'to_uint8', 'to_float', 'check_images', 'project_root', 'runs_dir']
 
 # %% ../nbs/00_core.ipynb #d65611eb
 class T2IError(RuntimeError):
@@ -140,6 +140,14 @@ def write_text_atomic(path, text: str) -> Path:
     "Write `text` (UTF-8) to `path` atomically."
     with atomic_write(path, 'w', encoding='utf-8') as f: f.write(text)
     return Path(path)
+
+def fingerprint(path) -> str:
+    "The first 16 hex digits of a file's SHA-256: what metrics.json records for every weight and statistics file."
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()[:16]
 
 # %% ../nbs/00_core.ipynb #aa596471
 @contextlib.contextmanager

@@ -4,14 +4,14 @@
 
 # %% ../../nbs/12_eval.metrics.ipynb #a937ee74
 from __future__ import annotations
-import hashlib, json, math, os, warnings
+import json, math, warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..core import DataError, MissingFileError, T2IError, to_float, to_uint8
+from ..core import DataError, MissingFileError, T2IError, fingerprint, to_float, to_uint8
 from ..measures import ms_ssim, r_precision
 
 # %% auto #0
@@ -34,12 +34,6 @@ def inception_weights(path=None) -> Path:
             f'{INCEPTION_WEIGHTS} from the torch-fidelity v0.2.0 release; then copy it to {hub} '
             f'or pass its path: t2i eval --weights PATH, or -p extractor_weights PATH in the evaluate job.')
     return p
-
-def _fingerprint(path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()[:16]
 
 def _as_input(x):
     if isinstance(x, (str, Path)):
@@ -91,7 +85,7 @@ def fidelity(generated, reference, extractor: str = 'shapes-oracle', weights=Non
         kid_subset_size=kid_subset, isc_splits=isc_splits, verbose=verbose, cache=False, save_cpu_ram=True)
     out = {k.replace('frechet_inception_distance', 'fid').replace('kernel_inception_distance', 'kid')
             .replace('inception_score', 'is'): float(v) for k, v in m.items()}
-    out.update(extractor=extractor, extractor_weights=_fingerprint(w), n_generated=n_g, n_reference=n_r,
+    out.update(extractor=extractor, extractor_weights=fingerprint(w), n_generated=n_g, n_reference=n_r,
                reference=reference_name or (str(reference) if isinstance(reference, (str, Path)) else f'tensor[{n_r}]'),
                kid_subset_size=kid_subset, isc_splits=isc_splits)
     return out

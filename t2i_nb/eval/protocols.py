@@ -13,14 +13,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..core import DataError, MissingFileError, T2IError, atomic_write, to_float
+from ..core import DataError, MissingFileError, T2IError, atomic_write, fingerprint, to_float
 from ..measures import frechet_distance, gaussian_stats
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'MODEL_PROTOCOLS', 'WEIGHT_FILES', 'OFFICIAL_NPZ', 'Protocol', 'register_protocol', 'get_protocol',
-           'default_protocol', 'check_protocol', 'fingerprint', 'weights_file', 'InceptionPool3', 'load_inception',
-           'inception_score', 'Extractor', 'reference_stats', 'Accumulator', 'protocol_record', 'evaluate_generator',
-           'evaluate_folder']
+           'default_protocol', 'check_protocol', 'weights_file', 'InceptionPool3', 'load_inception', 'inception_score',
+           'Extractor', 'reference_stats', 'Accumulator', 'protocol_record', 'evaluate_generator', 'evaluate_folder']
 
 # %% ../../nbs/12a_eval.protocols.ipynb #2bab1518
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def check_protocol(protocol, dataset: str) -> Protocol:
     p = get_protocol(protocol)
     if p.extractor == 'shapes-oracle' and dataset != 'shapes':
         raise T2IError(f"protocol {p.name!r} judges with the shapes oracle, which means nothing on {dataset!r}: "
-                       f"use {MODEL_PROTOCOLS.get('galip')!r}, 'ratlip', 'hdgan' or 'fidelity' (t2i eval --protocol NAME)")
+                       "use 'galip', 'ratlip', 'hdgan' or 'fidelity' (t2i eval --protocol NAME)")
     if dataset == 'shapes' and p.extractor != 'shapes-oracle':
         raise T2IError(f"protocol {p.name!r} needs real-image feature extractors; shapes runs are judged by the 'shapes' protocol")
     return p
@@ -113,13 +112,6 @@ WEIGHT_FILES = {
         file='', env='T2I_CLIP_WEIGHTS', what="OpenAI's CLIP ViT-B/32",
         fetch='python -c "import open_clip; open_clip.create_model(\'ViT-B-32\', pretrained=\'openai\')"'),
 }
-
-def fingerprint(path) -> str:
-    "The first 16 hex digits of a file's SHA-256: what metrics.json records for every weight and statistics file."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()[:16]
 
 def weights_file(kind: str, path=None) -> Path:
     "The local weight file of `kind`: `path`, else $ENV, else torch hub's cache; one clear error if none is there."
