@@ -18,10 +18,17 @@ from .recipes import RECIPES
 from .train import train
 
 # %% auto #0
-__all__ = ['GEN_FORMAT', 'SWEEP_COLUMNS', 'evaluate_run', 'resolve_path', 'job_config', 'run_job', 'export_generator',
-           'load_generator', 'run_sweep', 'sweep_summary', 'paired_differences', 'sweep_reference']
+__all__ = ['GEN_FORMATS', 'GEN_FORMAT', 'SWEEP_COLUMNS', 'stored_config', 'evaluate_run', 'resolve_path', 'job_config', 'run_job',
+           'frozen_names', 'export_generator', 'generator_weights', 'load_generator', 'run_sweep', 'sweep_summary',
+           'paired_differences', 'sweep_reference']
 
 # %% ../nbs/19a_jobs.ipynb #bfaa407c
+def stored_config(ck: dict, device='cpu') -> TrainConfig:
+    "The TrainConfig a checkpoint or generator file was made with (fields this version no longer has are dropped)."
+    cfg = TrainConfig(**{k: v for k, v in ck['config'].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}})
+    cfg.device = str(device)
+    return cfg
+
 def evaluate_run(run_dir, n_samples: int | None = None, metrics=None, device='cpu', checkpoint=None, protocol: str | None = None,
                  passes: int | None = None, eval_batch: int | None = None, extractor_weights=None) -> dict:
     """Evaluate a run's newest checkpoint under its protocol (12a_eval.protocols) and write metrics.json (+ plots) into the run.
@@ -35,8 +42,7 @@ def evaluate_run(run_dir, n_samples: int | None = None, metrics=None, device='cp
     if path is None: raise MissingFileError(run_dir/'checkpoints', 'checkpoint', 'Train first: t2i train --preset ... --run-dir DIR')
     ck = load_checkpoint(path)
     load_models()
-    cfg = TrainConfig(**{k: v for k, v in ck['config'].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}})
-    cfg.device = str(device)
+    cfg = stored_config(ck, device)
     proto = check_protocol(protocol, cfg.dataset) if protocol else default_protocol(cfg)
     metrics = check_metric_names(metrics or proto.metrics)
     if extra := proto.allows(metrics):
@@ -130,35 +136,64 @@ def run_job(preset: str, run_dir, data_root: str = '', steps: int | None = None,
     return summary
 
 # %% ../nbs/19a_jobs.ipynb #cc6786a6
-GEN_FORMAT = 't2i_nb-generator-1'
+GEN_FORMATS = ('t2i_nb-generator-1', 't2i_nb-generator-2')   # -2: frozen weights left out, optionally fp16
+GEN_FORMAT = GEN_FORMATS[-1]
 
-def export_generator(run_dir, out, checkpoint=None) -> Path:
-    "Write the config and generator weights of a run's newest (or given) checkpoint to `out`."
+def frozen_names(G) -> list:
+    "G's frozen parameters (GALIP's CLIP ViT): the recipe rebuilds them from their own source, so a file need not carry them."
+    return sorted(n for n, p in G.named_parameters() if not p.requires_grad)
+
+def _digest(sd: dict, names) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    for n in names: h.update(n.encode()); h.update(sd[n].detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def export_generator(run_dir, out, checkpoint=None, half: bool = False) -> Path:
+    """Write the config and generator weights of a run's newest (or given) checkpoint to `out`, without G's frozen
+    weights (with their fingerprint instead); `half` stores the floating tensors in fp16 (half the bytes)."""
     cks = list_checkpoints(run_dir)
     path = Path(checkpoint) if checkpoint else (cks[-1] if cks else None)
     if path is None: raise MissingFileError(Path(run_dir)/'checkpoints', 'checkpoint', 'Train first.')
     ck = load_checkpoint(path)
     load_models()
-    gname = RECIPES[ck['model']].generator_name
+    recipe = RECIPES[ck['model']](stored_config(ck), 'cpu')           # which of G's parameters are frozen
+    sd = ck['ema'] if ck.get('ema') else ck['models'][recipe.generator_name]
+    frozen = [n for n in frozen_names(recipe.G) if n in sd]
+    keep = {k: v.half() if half and v.is_floating_point() else v for k, v in sd.items() if k not in frozen}
     state = dict(format=GEN_FORMAT, model=ck['model'], preset=ck['preset'], config=ck['config'], step=ck['step'],
-                 generator=ck['ema'] if ck.get('ema') else ck['models'][gname])
+                 generator=keep, dtype='float16' if half else 'float32',
+                 frozen=dict(n=len(frozen), digest=_digest(sd, frozen)))
     with atomic_write(out) as f: torch.save(state, f)
     return Path(out)
+
+def generator_weights(ck: dict, G, path) -> dict:
+    """The full state dict to load into G from a generator file: fp32 again, and G's own frozen weights where the
+    file left them out, refused if they are not the ones it was trained with."""
+    sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['generator'].items()}
+    if ck['format'] == GEN_FORMATS[0]: return sd
+    own = G.state_dict()
+    frozen = [n for n in frozen_names(G) if n not in sd]
+    if len(frozen) != ck['frozen']['n'] or _digest(own, frozen) != ck['frozen']['digest']:
+        raise DataError(f"'{path}': the generator was trained with other frozen weights ({ck['frozen']['n']} tensors, "
+                        f"fingerprint {ck['frozen']['digest']}) than this model's CLIP ({len(frozen)} tensors, fingerprint "
+                        f"{_digest(own, frozen)}). Load the CLIP it was trained with (config: {ck['config'].get('model_cfg', {}).get('clip_pretrained')}).")
+    return {**sd, **{n: own[n] for n in frozen}}
 
 def load_generator(path, device='cpu') -> tuple:
     "(recipe, generator in eval mode) from a file written by `export_generator`."
     path = Path(path)
     if not path.exists(): raise MissingFileError(path, 'generator file', 'Train a run and export it with export_generator(run_dir, path).')
     ck = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(ck, dict) or ck.get('format') != GEN_FORMAT:
+    if not isinstance(ck, dict) or ck.get('format') not in GEN_FORMATS:
         raise DataError(f"'{path}' is not a t2i_nb generator file (format {GEN_FORMAT!r}); full checkpoints load with load_checkpoint.")
     load_models()
-    cfg = TrainConfig(**{k: v for k, v in ck['config'].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}})
-    cfg.device = str(device)
+    cfg = stored_config(ck, device)
     recipe = RECIPES[cfg.model](cfg, device)
-    load_state(recipe.G, ck['generator'], 'generator', path)
+    load_state(recipe.G, generator_weights(ck, recipe.G, path), 'generator', path)
     recipe.G.eval(); recipe.step = ck['step']
     return recipe, recipe.G
+
 
 # %% ../nbs/19a_jobs.ipynb #1dfea323
 SWEEP_COLUMNS = {'fid': 'fid', 'kid_mean': 'kid', 'is_mean': 'IS', 'ms_ssim': 'ms_ssim', 'clip_score': 'clip_score',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/19b_sample.ipynb #952ba2a3
 from __future__ import annotations
-import dataclasses, json
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,9 +12,9 @@ import torch
 
 from .batches import _mix, text_encoder
 from .checkpoints import CKPT_FORMAT, list_checkpoints, load_state
-from .config import TrainConfig, load_models, make_config
+from .config import load_models, make_config
 from .core import DataError, MissingFileError, T2IError, project_root, resolve_device, to_float, to_uint8, write_text_atomic
-from .jobs import GEN_FORMAT
+from .jobs import GEN_FORMATS, generator_weights, stored_config
 from .recipes import RECIPES
 
 # %% auto #0
@@ -59,18 +59,17 @@ def load_for_sampling(run=None, checkpoint=None, device='cpu') -> tuple:
     if not path.is_file(): raise MissingFileError(path, 'checkpoint', 'Pass a run\'s checkpoints/step-*.pt, a file written by export_generator, or a run folder with --run.')
     ck = _read(path, 'checkpoint')
     fmt = ck.get('format') if isinstance(ck, dict) else None
-    if fmt not in (CKPT_FORMAT, GEN_FORMAT):
+    if fmt not in (CKPT_FORMAT, *GEN_FORMATS):
         hint = (' It is an official GALIP checkpoint: sample from it with --official-galip FILE (and --clip-weights).'
                 if _is_official_galip(ck) else ' Pass a training checkpoint (checkpoints/step-*.pt) or a file written by export_generator.')
         raise DataError(f"'{path}' is neither a t2i_nb training checkpoint nor an exported generator." + hint)
     load_models()
-    cfg = TrainConfig(**{k: v for k, v in ck['config'].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}})
-    device = resolve_device(device); cfg.device = str(device)
+    device = resolve_device(device); cfg = stored_config(ck, device)
     recipe = RECIPES[cfg.model](cfg, device)
-    sd = ck['generator'] if fmt == GEN_FORMAT else (ck['ema'] if ck.get('ema') else ck['models'][recipe.generator_name])
+    sd = generator_weights(ck, recipe.G, path) if fmt in GEN_FORMATS else (ck['ema'] if ck.get('ema') else ck['models'][recipe.generator_name])
     load_state(recipe.G, sd, 'generator', path)
     recipe.G.eval(); recipe.step = int(ck['step'])
-    info = dict(source='run' if run is not None else ('generator file' if fmt == GEN_FORMAT else 'checkpoint'),
+    info = dict(source='run' if run is not None else ('generator file' if fmt in GEN_FORMATS else 'checkpoint'),
                 checkpoint=str(path), step=int(ck['step']), preset=cfg.preset, model=cfg.model,
                 weights='ema' if fmt == CKPT_FORMAT and ck.get('ema') else 'generator')
     return recipe, recipe.G, info
