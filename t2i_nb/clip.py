@@ -16,7 +16,7 @@ import open_clip
 
 from .core import DataError, MissingFileError, T2IError, atomic_write, project_root
 from .clipmodels import MINI_CLIP_CFG, MINI_CLIP_NAME, MINI_CLIP_STEM, OPENAI_MEAN, OPENAI_STD, _STEMS
-from .clipmodels import clip_preprocess, create_clip_model, encode_text_tokens, register_clip_config
+from .clipmodels import clip_preprocess, create_clip_model, encode_text_tokens, register_clip_config, skip_init
 
 # %% auto #0
 __all__ = ['MINI_CLIP', 'CKPT_FORMAT', 'ClipBundle', 'bundle_from_model', 'pretrained_cache_paths', 'find_cached_pretrained',
@@ -256,7 +256,7 @@ def load_clip(name: str | None = 'ViT-B-32', pretrained: str | os.PathLike | Non
         else:                                          # a plain open_clip / OpenAI state dict for `name`
             if name is None or open_clip.get_model_config(name) is None:
                 raise T2IError(f"'{path}' has no model config inside: pass the open_clip architecture it belongs to as name=")
-            model = create_clip_model(name)
+            with skip_init(): model = create_clip_model(name)              # every weight is loaded next, strictly
             try:
                 open_clip.load_checkpoint(model, str(path))
             except Exception:
@@ -286,7 +286,8 @@ def load_clip(name: str | None = 'ViT-B-32', pretrained: str | os.PathLike | Non
                 file = open_clip.download_pretrained(pcfg, cache_dir=cache_dir)
             except Exception as e:
                 raise missing_weights_error(name, tag, cache_dir, f'The download failed ({type(e).__name__}: {e}). ') from None
-        model = open_clip.create_model(name, pretrained=str(file), force_quick_gelu=bool(pcfg.get('quick_gelu')))
+        with skip_init():                                                  # open_clip loads every weight, strictly
+            model = open_clip.create_model(name, pretrained=str(file), force_quick_gelu=bool(pcfg.get('quick_gelu')))
         mean, std = pcfg.get('mean'), pcfg.get('std')
         meta = dict(weights=str(file))
     model = model.to(device)
