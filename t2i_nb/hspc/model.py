@@ -82,7 +82,7 @@ def caption_concepts(source, n: int) -> list:
             raise MissingFileError(p, f'parse of the captions of {k!r}', 'HSPC-GAN reads the concepts of every caption from its '
                                    'CoNLL-U parse: run `t2i data parse DIR` (stanza with its English models) on the dataset folder.')
         cs = mine_concepts(read_conllu(p))
-        if len(cs) < len(caps) or any(c.text.split() != t.split() for c, t in zip(cs, caps)):
+        if len(cs) < len(caps) or any(c.text.lower().split() != t.lower().split() for c, t in zip(cs, caps)):
             raise DataError(f'{p}: its {len(cs)} parsed sentences do not match the {len(caps)} captions of {k!r}; '
                             'parse the captions again: t2i data parse DIR --overwrite')
         out.append(cs[:len(caps)])
