@@ -107,3 +107,43 @@ def test_missing_or_mismatched_parses_and_bad_settings(tmp_path, monkeypatch):
     with pytest.raises(T2IError, match='do not fit'): prompt_plan(4, 4, 'G-L-G')
     with pytest.raises(T2IError, match='num_emb=1'): HSPCRecipe(make_config('hspc-shapes1', {'num_emb': 2}))
     with pytest.raises(T2IError, match='model.hmma'): HSPCRecipe(make_config('hspc-shapes1', {'model.hmma': 'max'}))
+
+
+def _negatives_data():
+    from t2i_nb.galip import GALIPDisc
+    torch.manual_seed(0)
+    D = GALIPDisc(16, 2, 8, 6)
+    g = torch.Generator().manual_seed(1)
+    maps, fmaps = torch.randn(6, 2, 16, 8, 8, generator=g), torch.randn(6, 2, 16, 8, 8, generator=g)
+    sent, wrong = torch.randn(6, 6, generator=g), torch.randn(6, 6, generator=g)
+    return D, maps, fmaps, sent, wrong, torch.tensor([0, 1, 3, 3, 4, 5])
+
+
+def _negatives_worker(rank, world, port, out):
+    import os
+    import torch.distributed as dist
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', rank=rank, world_size=world)
+    from t2i_nb.hspc.model import HMMA, hard_negatives
+    D, maps, fmaps, sent, wrong, index = _negatives_data()
+    D = torch.nn.parallel.DistributedDataParallel(D)
+    s = slice(rank * 3, rank * 3 + 3)
+    res = {v: hard_negatives(D, maps[s], sent[s], fmaps[s], wrong[s], index[s], v) for v in HMMA}
+    torch.save(res, f'{out}.{rank}')
+    dist.destroy_process_group()
+
+
+def test_hard_negatives_are_mined_across_processes(tmp_path):
+    "Two gloo processes with half the batch each pick the same hard negatives as one process with all of it."
+    import torch.multiprocessing as mp
+    from test_parallel import free_port
+    from t2i_nb.hspc.model import HMMA, hard_negatives
+    out = tmp_path/'neg.pt'
+    mp.start_processes(_negatives_worker, args=(2, free_port(), str(out)), nprocs=2, join=True, start_method='spawn')
+    D, maps, fmaps, sent, wrong, index = _negatives_data()
+    for v in HMMA:
+        fake, mis = hard_negatives(D, maps, sent, fmaps, wrong, index, v)
+        got = [torch.load(f'{out}.{r}', weights_only=True)[v] for r in (0, 1)]
+        assert torch.equal(torch.cat([g[0] for g in got]), fake) and torch.equal(torch.cat([g[1] for g in got]), mis), v
+        if v != 'mean': assert not (torch.equal(fake, fmaps) and torch.equal(mis, wrong)), v   # something was mined

@@ -166,7 +166,7 @@ class GateFusion(nn.Module):
         if self.gate is not None: msg = 2 * torch.sigmoid(self.gate(torch.cat([to @ v, msg], -1))) * msg
         return v + to.transpose(1, 2) @ msg
 
-# %% ../../nbs/41_hspc.ipynb #hspc0023
+# %% ../../nbs/41_hspc.ipynb #hspc0024
 class GlobalPrompt(nn.Module):
     "p_global: [t; n] as two tokens of the CLIP width → one self-attention layer (residual, LayerNorm) → FC → `n` prompts."
     def __init__(self, sent_dim: int, nz: int, width: int, n: int, heads: int = 4):
@@ -180,7 +180,7 @@ class GlobalPrompt(nn.Module):
         h = self.norm(h + self.attn(h, h, h, need_weights=False)[0])
         return self.fc(h.flatten(1)).view(len(sent), self.n, self.width)
 
-# %% ../../nbs/41_hspc.ipynb #hspc0025
+# %% ../../nbs/41_hspc.ipynb #hspc0026
 def sinusoid(pos: torch.Tensor, dim: int) -> torch.Tensor:
     "The Transformer's fixed sine/cosine code of integer positions (..., ) → (..., dim)."
     i = torch.arange(dim // 2, device=pos.device, dtype=torch.float32)
@@ -200,7 +200,7 @@ class LocalPromptAdaptor(nn.Module):
         p = self.norm(p + self.attn(p, ctx, ctx, key_padding_mask=~ctx_mask, need_weights=False)[0])
         return self.fc(p)
 
-# %% ../../nbs/41_hspc.ipynb #hspc0028
+# %% ../../nbs/41_hspc.ipynb #hspc0029
 ORDERS = ('G', 'L', 'L-G', 'G-L', 'G-L-G')
 PROMPT_MODES = {'append': ('append', False), 'replace': ('replace_cls', False), 'gated': ('replace_cls', True)}
 
@@ -217,7 +217,7 @@ def prompt_plan(n_layers: int, n_local: int, order: str = 'G-L-G') -> list:
     g = [n_g // segs.count('G') + (i < n_g % segs.count('G')) for i in range(segs.count('G'))] if n_g else []
     return [x for s in segs for x in (['L'] * n_local if s == 'L' else ['G'] * g.pop(0))]
 
-# %% ../../nbs/41_hspc.ipynb #hspc0030
+# %% ../../nbs/41_hspc.ipynb #hspc0031
 class HSPCNetG(nn.Module):
     """HSPC-GAN's generator: GALIP's NetG whose prompts come from the hierarchical semantic prompt generator (global)
     and the local prompt adaptor (one per entity), in the slots of `prompt_plan`. `hsp=False`: the global prompt is
@@ -264,7 +264,7 @@ class HSPCNetG(nn.Module):
         if self.galip: return self.net(noise, text['sentence'])
         return self.net(noise, text['sentence'], self.prompts(noise, text))
 
-# %% ../../nbs/41_hspc.ipynb #hspc0036
+# %% ../../nbs/41_hspc.ipynb #hspc0037
 HMMA = ('mean', 'max-mis', 'max-fake', 'both')
 
 @torch.no_grad()
@@ -304,7 +304,7 @@ def hmma_d_loss(D, clip_real, sent, clip_fake, wrong_sent, index, variant: str =
     fake, wrong = hard_negatives(D, clip_real, sent, clip_fake, wrong_sent, index, variant)
     return galip_d_loss(D, clip_real, sent, fake, wrong, k, p, scale)
 
-# %% ../../nbs/41_hspc.ipynb #hspc0040
+# %% ../../nbs/41_hspc.ipynb #hspc0041
 @register_recipe('hspc')
 class HSPCRecipe(GALIPRecipe):
     "HSPC-GAN: GALIP with hierarchical semantic prompts, the prompt CLIP adaptor and the hard-mining matching-aware loss."
@@ -346,7 +346,7 @@ class HSPCRecipe(GALIPRecipe):
         return dict(d_loss=d_loss.detach(), g_loss=g_loss.detach(), d_real=dt['real'].detach(), d_fake=dt['fake'].detach(),
                     d_mismatch=dt['mismatch'].detach(), ma_gp=dt['ma_gp'].detach(), clip_sim=gt['clip_sim'].detach())
 
-# %% ../../nbs/41_hspc.ipynb #hspc0041
+# %% ../../nbs/41_hspc.ipynb #hspc0042
 def _hspc(base: dict, **mc) -> dict:
     "A GALIP preset as HSPC-GAN: the concept text side and the HSPC switches (Tables 2-4)."
     out = {**base, 'model': 'hspc', 'text_encoder': 'hspc-concepts'}
@@ -361,7 +361,7 @@ _TINY = dict(prompt_layers=[0, 1, 2, 3], n_local=2, heads=4)          # mini-CLI
 register_preset('hspc-shapes', **_hspc(PRESETS['galip-shapes'], **_TINY))
 register_preset('hspc-shapes1', **_hspc(PRESETS['galip-shapes1'], **_TINY))
 
-# %% ../../nbs/41_hspc.ipynb #hspc0047
+# %% ../../nbs/41_hspc.ipynb #hspc0048
 _S = 'hspc-shapes'
 _BASE = {'model.n_local': 0, 'model.order': 'G', 'model.hsp': False, 'model.prompt_mode': 'append', 'model.hmma': 'mean'}
 _L = lambda n: {**_BASE, 'model.n_local': n, 'model.order': 'G-L-G'}
