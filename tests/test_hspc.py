@@ -147,3 +147,18 @@ def test_hard_negatives_are_mined_across_processes(tmp_path):
         got = [torch.load(f'{out}.{r}', weights_only=True)[v] for r in (0, 1)]
         assert torch.equal(torch.cat([g[0] for g in got]), fake) and torch.equal(torch.cat([g[1] for g in got]), mis), v
         if v != 'mean': assert not (torch.equal(fake, fmaps) and torch.equal(mis, wrong)), v   # something was mined
+
+
+def test_hspc_with_its_parts_off_trains_as_galip(tmp_path, centred):
+    "The recipe, not just the generator: HSPC's parts off, hspc-shapes1 logs GALIP's losses bit for bit."
+    from t2i_nb.config import make_config
+    from t2i_nb.train import Trainer
+    common = {'data_root': str(centred), 'steps': 2, 'batch_size': 4, 'log_every': 1, 'eval_every': 0, 'n_grid': 2}
+    off = {'model.n_local': 0, 'model.order': 'G', 'model.hsp': False, 'model.prompt_mode': 'append', 'model.hmma': 'mean',
+           'model.prompt_layers': [1, 2]}
+    logs = {}
+    for name, preset, over in (('galip', 'galip-shapes1', {}), ('hspc', 'hspc-shapes1', off)):
+        Trainer(make_config(preset, {**common, **over}), tmp_path/name, progress=False).fit()
+        logs[name] = [json.loads(l) for l in (tmp_path/name/'log.jsonl').read_text().splitlines()]
+    for a, b in zip(logs['galip'], logs['hspc']):
+        for k in ('d_loss', 'g_loss', 'd_mismatch', 'ma_gp', 'clip_sim'): assert a[k] == b[k], (a['step'], k)

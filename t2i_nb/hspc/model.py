@@ -4,7 +4,7 @@
 
 # %% ../../nbs/41_hspc.ipynb #hspc0003
 from __future__ import annotations
-import hashlib, json, math, warnings
+import contextlib, hashlib, json, math, warnings
 from pathlib import Path
 
 import torch
@@ -113,7 +113,7 @@ def _hspc_text(cfg, source, split, n):
         key = _digest(caps, parses, name, ident, norm, limits, PATCHES, 1)
         cache = runs_dir('cache', 'embeddings')/f'{cfg.dataset}-{split}-hspc-{key}.pt'
         if cache.exists(): return {'sentence': base['sentence'], **torch.load(cache, weights_only=True)}
-    with (file_lock(cache.with_suffix('.lock')) if cache is not None else _nolock()):
+    with (file_lock(cache.with_suffix('.lock')) if cache is not None else contextlib.nullcontext()):
         if cache is not None and cache.exists(): return {'sentence': base['sentence'], **torch.load(cache, weights_only=True)}
         concepts = [c for cs in caption_concepts(source, n) for c in cs[:K]]
         clip = load_clip(name, pre)
@@ -129,10 +129,6 @@ def _hspc_text(cfg, source, split, n):
         if cache is not None:
             with atomic_write(cache) as f: torch.save(t, f)
     return {'sentence': base['sentence'], **t}
-
-class _nolock:
-    def __enter__(self): return self
-    def __exit__(self, *a): return False
 
 # %% ../../nbs/41_hspc.ipynb #hspc0014
 @torch.no_grad()
