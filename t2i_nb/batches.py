@@ -235,7 +235,7 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None, 
         if level != cfg.level:
             raise T2IError(f"'{root}' holds the shapes level {level!r}, but this run asks for level={cfg.level!r}: pass a "
                            f"dataset of that level (t2i data shapes --level {cfg.level}) or --set level={level}")
-        text = enc.encode(cfg, SimpleNamespace(captions=d['captions'], root=root), split, len(d['captions']))
+        text = enc.encode(cfg, SimpleNamespace(captions=d['captions'], root=root, keys=d['keys']), split, len(d['captions']))
         cls = torch.tensor([shapes_class_id(t) for t in d['truth']])
         if d['images'].shape[-1] != size:                 # e.g. toy-shapes at 16²: the whole scene, not a 16² crop
             d['images'] = to_uint8(F.interpolate(to_float(d['images']), size=(size, size), mode='bilinear', antialias=True))

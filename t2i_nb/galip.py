@@ -109,8 +109,9 @@ class CLIP_Adapter(nn.Module):
         self.CLIP_ViT = CLIPMapper(visual, schedule)
         self.conv = nn.Conv2d(W, G_ch, 5, 1, 2)
         self.fc_prompt = nn.Linear(cond_dim, W * self.n_prompts)
-    def forward(self, out, c):
-        prompts = self.fc_prompt(c).view(len(c), self.n_prompts, self.CLIP_ch)
+    def forward(self, out, c, prompts=None):
+        "`prompts` (B, n_prompts, W): given from outside (HSPC-GAN's prompt generator), else GALIP's FC of `c`."
+        if prompts is None: prompts = self.fc_prompt(c).view(len(c), self.n_prompts, self.CLIP_ch)
         fuse = self.conv_fuse(self.FBlocks(out, c))
         return self.conv(fuse + 0.1 * self.CLIP_ViT(fuse, prompts))
 
@@ -132,9 +133,9 @@ class NetG(nn.Module):
         sizes = [8 * 2 ** i for i in range(len(pairs) - 1)] + [size]          # the last block goes to CLIP's size
         self.GBlocks = up(cond_dim + nz, pairs, sizes)
         self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(pairs[-1][1], 3, 3, 1, 1))
-    def forward(self, noise, sent):
+    def forward(self, noise, sent, prompts=None):
         c = torch.cat([noise, sent], 1)
-        out = self.mapping(self.fc_code(noise).view(len(noise), self.code_ch, self.code_sz, self.code_sz), c)
+        out = self.mapping(self.fc_code(noise).view(len(noise), self.code_ch, self.code_sz, self.code_sz), c, prompts)
         return self.to_rgb(self.GBlocks(out, c))
 
 # %% ../nbs/30_galip.ipynb #4f9d759e
