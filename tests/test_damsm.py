@@ -129,3 +129,15 @@ def test_nt_xent_two_processes_equal_one(tmp_path):
     for l, _, _ in parts: assert abs(l - loss.item()) < 1e-6                            # every process: the global loss
     torch.testing.assert_close(torch.cat([p[1] for p in parts]), a.grad, rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(torch.cat([p[2] for p in parts]), b.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_papermill_job_trains_and_evaluates_damsm(tmp_path, shapes_small):
+    "The training job on a DAMSM preset: its evaluation is the recipe's own (R-precision of the encoders), not the generator protocol."
+    from test_jobs import papermill
+    run = tmp_path/'run'; run.mkdir()
+    papermill('train.ipynb', run/'train.ipynb', ('preset', 'damsm-shapes'), ('data_root', shapes_small), ('run_dir', run),
+              ('steps', 2), ('batch_size', 8), ('eval_samples', 100))
+    m = json.loads((run/'metrics.json').read_text())
+    assert m['step'] == 2 and m['images'] == 'real test images'
+    assert ('r_precision' in m) or ('at least 100' in m['skipped'])       # shapes_small has fewer than 100 test images
+    assert (run/'checkpoints'/'step-00000002.pt').exists() and (run/'samples'/'step-00000002.png').exists()

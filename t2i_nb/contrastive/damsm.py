@@ -23,9 +23,9 @@ from ..recipes import Recipe, register_recipe
 __all__ = ['END', 'WORDS_NUM', 'INCEPTION_BLOCKS', 'GAMMA1', 'GAMMA2', 'GAMMA3', 'ENCODERS_FIX', 'DAMSM_CUB', 'tokenize',
            'build_vocab', 'to_ids', 'write_captions_pickle', 'read_captions_pickle', 'shapes_captions_pickle',
            'pad_tokens', 'damsm_captions', 'RNNEncoder', 'InceptionEncoder', 'inception_encoder', 'ShapesImageEncoder',
-           'cosine', 'word_region_attention', 'word_scores', 'sentence_scores', 'same_caption_mask', 'class_mask',
-           'matching_losses', 'damsm_loss', 'load_text_encoder', 'load_image_encoder', 'DAMSMRecipe', 'load_damsm_run',
-           'damsm_features', 'damsm_r_precision']
+           'cosine', 'word_region_attention', 'word_scores', 'same_caption_mask', 'matching_losses', 'damsm_loss',
+           'load_text_encoder', 'load_image_encoder', 'DAMSMRecipe', 'load_damsm_run', 'damsm_r_precision',
+           'evaluate_damsm']
 
 # %% ../../nbs/50_damsm.ipynb #a93f46e8
 END = '<end>'          # id 0: AttnGAN's end/padding token
@@ -144,11 +144,9 @@ class RNNEncoder(nn.Module):
         self.encoder, self.drop = nn.Embedding(n_words, emb_dim), nn.Dropout(dropout)
         self.rnn = nn.LSTM(emb_dim, dim // 2, 1, batch_first=True, bidirectional=True)
         nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
-    @property
-    def n_words(self) -> int: return self.encoder.num_embeddings
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple:
-        if int(tokens.max()) >= self.n_words:
-            raise DataError(f'token id {int(tokens.max())} is outside this text encoder\'s vocabulary of {self.n_words}: '
+        if int(tokens.max()) >= self.encoder.num_embeddings:
+            raise DataError(f'token id {int(tokens.max())} is outside this text encoder\'s vocabulary of {self.encoder.num_embeddings}: '
                             'the captions pickle and the encoder do not belong together')
         x = self.drop(self.encoder(tokens))
         packed = pack_padded_sequence(x, lengths.cpu().clamp_min(1), batch_first=True, enforce_sorted=False)
@@ -235,21 +233,12 @@ def word_scores(words, regions, lengths, gamma1: float = GAMMA1, gamma2: float =
     pad = torch.arange(words.shape[2], device=words.device)[None] >= lengths[:, None]
     return (gamma2 * cos).masked_fill(pad[None], float('-inf')).logsumexp(-1)
 
-def sentence_scores(code: torch.Tensor, sent: torch.Tensor) -> torch.Tensor:
-    "cos(global image code j, sentence vector i) for every pair: (Bi, Bt)."
-    return cosine(code[:, None], sent[None], dim=2)
-
 def same_caption_mask(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     "(B, B) True where two different samples have identical word-id sequences (our same-class rule on shapes)."
     T = tokens.shape[1]
     t = tokens.masked_fill(torch.arange(T, device=tokens.device)[None] >= lengths[:, None], 0)
     same = (t[:, None] == t[None]).all(-1) & (lengths[:, None] == lengths[None])
     return same & ~torch.eye(len(t), dtype=torch.bool, device=t.device)
-
-def class_mask(class_ids) -> torch.Tensor:
-    "(B, B) True where two different samples share a class id (AttnGAN's masks)."
-    c = torch.as_tensor(class_ids)
-    return (c[:, None] == c[None]) & ~torch.eye(len(c), dtype=torch.bool, device=c.device)
 
 def matching_losses(scores: torch.Tensor, gamma3: float = GAMMA3, mask: torch.Tensor | None = None) -> tuple:
     "Cross-entropy of γ3·scores (image rows, caption columns) against the diagonal: (image→caption, caption→image), same-class pairs masked to −∞."
@@ -262,7 +251,7 @@ def damsm_loss(regions, code, words, sent, lengths, mask=None, gamma1: float = G
                gamma3: float = GAMMA3) -> dict:
     "AttnGAN's DAMSM loss of a batch (image i with caption i): the word and sentence terms in both directions, and their sum `loss`."
     w0, w1 = matching_losses(word_scores(words, regions, lengths, gamma1, gamma2), gamma3, mask)
-    s0, s1 = matching_losses(sentence_scores(code, sent), gamma3, mask)
+    s0, s1 = matching_losses(cosine(code[:, None], sent[None], dim=2), gamma3, mask)      # eq. 14: cos(v̄_j, ē_i)
     return dict(w_loss0=w0, w_loss1=w1, s_loss0=s0, s_loss1=s1, loss=w0 + w1 + s0 + s1)
 
 # %% ../../nbs/50_damsm.ipynb #b7699b80
@@ -296,8 +285,7 @@ def load_image_encoder(path) -> InceptionEncoder:
     sd = _state(path, 'DAMSM image encoder (AttnGAN image_encoder200.pth)')
     if 'emb_features.weight' not in sd: raise DataError(f"'{path}' is not an AttnGAN CNN_ENCODER state dict (no 'emb_features.weight')")
     m = InceptionEncoder(None, sd['emb_features.weight'].shape[0])
-    full = m.state_dict()
-    sd = {**{k: v for k, v in full.items() if k.endswith('num_batches_tracked')}, **sd}
+    sd = {**{k: v for k, v in m.state_dict().items() if k.endswith('num_batches_tracked')}, **sd}
     try: m.load_state_dict(sd)
     except RuntimeError as e: raise DataError(f"'{path}' does not fit AttnGAN's CNN_ENCODER: {str(e)[:300]}") from e
     return m.eval()
@@ -375,6 +363,10 @@ def load_damsm_run(run_dir, device='cpu') -> tuple:
     ck = load_checkpoint(cks[-1])
     if ck['model'] not in ('damsm', 'damsm-cl'): raise DataError(f"'{cks[-1]}' is a {ck['model']!r} run, not DAMSM pretraining")
     cfg = TrainConfig(**{k: v for k, v in ck['config'].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}})
+    return _encoders(cfg, ck, device)
+
+def _encoders(cfg, ck: dict, device='cpu') -> tuple:
+    "The frozen (text, image) encoders of a DAMSM checkpoint `ck` of config `cfg`."
     if cfg.model_cfg.get('image_encoder') == 'inception': cfg.model_cfg['image_encoder'] = 'inception-random'   # weights come from the checkpoint
     r = DAMSMRecipe(cfg, device)
     for k in ('text', 'image'): r.models[k].load_state_dict(ck['models'][k])
@@ -382,17 +374,25 @@ def load_damsm_run(run_dir, device='cpu') -> tuple:
 
 # %% ../../nbs/50_damsm.ipynb #c131729d
 @torch.no_grad()
-def damsm_features(text_encoder, image_encoder, images, tokens, lengths, batch: int = 100) -> tuple:
-    "(global image codes, sentence vectors) of images (float, [-1, 1]) and their captions' tokens, in eval mode, batch by batch."
+def damsm_r_precision(text_encoder, image_encoder, images, tokens, lengths, class_ids=None, folds: int = 10, seed: int = 0,
+                      batch: int = 100) -> dict:
+    "R-precision (1 true + 99 captions of other classes, cosine of DAMSM codes of images in [-1, 1], mean and sd over `folds`): AttnGAN / DM-GAN."
     dev, was = next(image_encoder.parameters()).device, (text_encoder.training, image_encoder.training)
     text_encoder.eval(); image_encoder.eval()
     iv = torch.cat([image_encoder(images[i:i + batch].to(dev).float())[1].cpu() for i in range(0, len(images), batch)])
     tv = torch.cat([text_encoder(tokens[i:i + batch].to(dev), lengths[i:i + batch].to(dev))[1].cpu() for i in range(0, len(tokens), batch)])
     text_encoder.train(was[0]); image_encoder.train(was[1])
-    return iv, tv
-
-def damsm_r_precision(text_encoder, image_encoder, images, tokens, lengths, class_ids=None, folds: int = 10, seed: int = 0,
-                      batch: int = 100) -> dict:
-    "R-precision (1 true + 99 captions of other classes, cosine of DAMSM codes, mean and sd over `folds`): AttnGAN / DM-GAN."
-    iv, tv = damsm_features(text_encoder, image_encoder, images, tokens, lengths, batch)
     return r_precision(iv, tv, class_ids, n_candidates=100, folds=folds, seed=seed, encoder='damsm')
+
+def evaluate_damsm(run_dir, ck: dict, cfg, n_samples: int | None = None, device='cpu') -> dict:
+    "What `evaluate_run` (the training job, `t2i train`) does for a DAMSM run: R-precision on real test pairs (caption 0), into metrics.json."
+    from t2i_nb.batches import load_data
+    from t2i_nb.core import to_float, write_text_atomic
+    test = load_data(cfg, 'test', limit=n_samples or 1000, needs=DAMSMRecipe.text)
+    t, m = test.text_at(range(len(test)), [0] * len(test)), dict(step=int(ck['step']), n_samples=len(test), images='real test images')
+    try: m |= damsm_r_precision(*_encoders(cfg, ck, device), to_float(test.images), t['tokens'], t['lengths'], test.class_ids, seed=cfg.seed)
+    except ValueError as e: m['skipped'] = f'r_precision: {e}'                    # fewer than 100 test pairs
+    write_text_atomic(Path(run_dir)/'metrics.json', json.dumps(m, indent=1) + '\n')
+    return m
+
+DAMSMRecipe.evaluate = staticmethod(evaluate_damsm)
