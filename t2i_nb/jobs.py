@@ -43,6 +43,8 @@ def evaluate_run(run_dir, n_samples: int | None = None, metrics=None, device='cp
     ck = load_checkpoint(path)
     load_models()
     cfg = stored_config(ck, device)
+    if hasattr(RECIPES[cfg.model], 'evaluate'):            # encoders, not generators (e.g. DAMSM): the recipe's own metric
+        return RECIPES[cfg.model].evaluate(run_dir, ck, cfg, n_samples, device)
     proto = check_protocol(protocol, cfg.dataset) if protocol else default_protocol(cfg)
     metrics = check_metric_names(metrics or proto.metrics)
     if extra := proto.allows(metrics):
