@@ -13,9 +13,17 @@ from t2i_nb.contrastive import ssagan as sg
 FAST = ['batch_size=8', 'log_every=1', 'eval_every=0', 'model.ngf=4', 'model.ndf=4', 'model.mask_ch=4']
 
 
-def test_train_cli_end_to_end(tmp_path, shapes_small):
+@pytest.fixture(scope='module')
+def shapes_centred(tmp_path_factory):
+    "A small dataset of the one-object level that ssagan-shapes1 trains on."
+    out = tmp_path_factory.mktemp('centred')/'shapes'
+    run_cli('data', 'shapes', '--out', out, '--n-images', 120, '--seed', 11, '--level', 'centred')
+    return out
+
+
+def test_train_cli_end_to_end(tmp_path, shapes_centred):
     run = tmp_path/'run'
-    r = run_cli('train', '--preset', 'ssagan-shapes1', '--run-dir', run, '--data', shapes_small, '--steps', 2, '--eval-samples', 0,
+    r = run_cli('train', '--preset', 'ssagan-shapes1', '--run-dir', run, '--data', shapes_centred, '--steps', 2, '--eval-samples', 0,
                 '--no-progress', '--set', *FAST)
     assert 'step 2 of 2' in r.stdout
     for f in ('config.json', 'log.jsonl', 'checkpoints/step-00000002.pt', 'samples/step-00000002.png'):
@@ -38,8 +46,8 @@ def test_paper_presets(preset, dataset, epochs):
     assert sg.ssa_g_channels(mc['ngf'], cfg.image_size)[0] == (512, 512) and len(sg.ssa_g_channels(mc['ngf'], cfg.image_size)) == 7
 
 
-def test_missing_damsm_is_actionable(tmp_path, shapes_small):
-    cfg = make_config('ssagan-shapes1', {'data_root': str(shapes_small), 'model.damsm': str(tmp_path/'none.pt'), 'model.ngf': 4})
+def test_missing_damsm_is_actionable(tmp_path, shapes_centred):
+    cfg = make_config('ssagan-shapes1', {'data_root': str(shapes_centred), 'model.damsm': str(tmp_path/'none.pt'), 'model.ngf': 4})
     from t2i_nb.recipes import RECIPES
     with pytest.raises(MissingFileError, match='t2i train --preset damsm-shapes'): RECIPES['ssagan'](cfg)
     cub = make_config('ssagan-cub', {'data_root': str(tmp_path)})
@@ -47,6 +55,6 @@ def test_missing_damsm_is_actionable(tmp_path, shapes_small):
     write_captions_pickle(tmp_path/'captions.pickle', [[1]], [[1]], {0: '<end>', 1: 'bird'}, {'<end>': 0, 'bird': 1})
     with pytest.raises(MissingFileError, match='text_encoder200.pth'): RECIPES['ssagan'](cub)
     with pytest.raises(MissingFileError, match='make_captioner'): sg.load_captioner('')
-    r = run_cli('train', '--preset', 'ssagan-shapes1', '--run-dir', tmp_path/'r', '--data', shapes_small, '--steps', 1,
+    r = run_cli('train', '--preset', 'ssagan-shapes1', '--run-dir', tmp_path/'r', '--data', shapes_centred, '--steps', 1,
                 '--no-progress', '--set', f'model.damsm={tmp_path/"none.pt"}', check=False)
     assert r.returncode != 0 and 't2i train --preset damsm-shapes' in r.stdout + r.stderr and 'Traceback' not in r.stderr
