@@ -60,7 +60,8 @@ class TrainConfig:
 # %% ../nbs/13_config.ipynb #bf0770fc
 PRESETS: dict[str, dict] = {}
 MODEL_MODULES = {'toy': 't2i_nb.recipes', 'hdgan': 't2i_nb.hdgan', 'galip': 't2i_nb.galip', 'ratlip': 't2i_nb.ratlip',
-                 'hspc': 't2i_nb.hspc.model', 'damsm': 't2i_nb.contrastive.damsm', 'damsm-cl': 't2i_nb.contrastive.losses'}   # the module that registers each recipe and its presets
+                 'hspc': 't2i_nb.hspc.model', 'damsm': 't2i_nb.contrastive.damsm', 'damsm-cl': 't2i_nb.contrastive.losses',
+                 'ssagan': 't2i_nb.contrastive.ssagan'}   # the module that registers each recipe and its presets
 
 def register_preset(name: str, **values) -> str:
     "Add (or replace) a named preset: a dict of `TrainConfig` values."
