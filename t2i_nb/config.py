@@ -56,6 +56,7 @@ class TrainConfig:
     # speed modes (19c_speed): each off by default, so the default is exact fp32 and the recorded first losses hold
     channels_last: bool = False      # modules (and so activations) in channels-last memory format
     compile: bool = False            # torch.compile the generator (D is not: MA-GP needs a double backward)
+    compile_backend: str = 'inductor'  # torch.compile's backend: inductor (generated kernels) | aot_eager (graph capture only)
     adam: str = 'default'            # default (torch's choice) | foreach | fused: Adam's implementation
     tf32: bool = False               # CUDA only: TF32 matmuls and convolutions (False: exact fp32, cuDNN's TF32 off too)
     cudnn_benchmark: bool = False    # CUDA only: cuDNN picks the fastest convolution algorithms for the shapes seen
@@ -95,7 +96,8 @@ def parse_overrides(items) -> dict:
 
 # %% ../nbs/13_config.ipynb #b6282ae1
 # what each field may hold: a set of choices, or (low, high) bounds (None: open); low bounds are inclusive unless noted
-CHOICES = dict(dataset=('shapes', 'cub', 'oxford', 'coco', 'celeba-tiny'), level=('centred', 'single', 'scenes'), amp=('none', 'bf16', 'fp16'), dtype=('float32', 'float64'), adam=('default', 'foreach', 'fused'))
+CHOICES = dict(dataset=('shapes', 'cub', 'oxford', 'coco', 'celeba-tiny'), level=('centred', 'single', 'scenes'), amp=('none', 'bf16', 'fp16'), dtype=('float32', 'float64'), adam=('default', 'foreach', 'fused'),
+               compile_backend=('inductor', 'aot_eager', 'eager'))
 BOUNDS = dict(image_size=(8, 4096), load_size=(0, 4096), num_emb=(1, None), captions_per_sample=(1, None), batch_size=(1, None), steps=(0, None),
               lr_halve_every=(0, None), seed=(0, 2**63 - 1), log_every=(1, None), sample_every=(0, None), ckpt_every=(0, None),
               keep_last=(0, None), n_grid=(1, None), eval_every=(0, None), eval_n=(1, None), data_workers=(0, None))

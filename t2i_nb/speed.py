@@ -46,7 +46,7 @@ def apply_speed_modes(recipe, cfg) -> dict:
         for m in recipe.models.values(): m.to(memory_format=torch.channels_last)
         done['channels_last'] = sorted(recipe.models)
     if cfg.compile:
-        recipe.models[recipe.generator_name].compile()        # in place: the same parameters and state-dict keys
+        recipe.models[recipe.generator_name].compile(backend=cfg.compile_backend)   # in place: same parameters and keys
         done['compile'] = [recipe.generator_name]
     return done
 
