@@ -21,7 +21,8 @@ from t2i_nb.speed import apply_speed_modes, mode_overrides, speed_context
 from t2i_nb.train import autocast
 
 
-def bench(preset, batch_size, device, steps, warmup, amp, overrides, mode='fp32'):
+def bench(preset, batch_size, device, steps, warmup, amp, overrides, mode='fp32', threads=0):
+    if threads: torch.set_num_threads(threads)
     dev = torch.device(device)
     cfg, recipe, emb_dim = build(preset, {**parse_overrides(overrides), 'batch_size': batch_size, 'amp': amp,
                                           **mode_overrides(mode)}, dev)
@@ -59,8 +60,10 @@ def main():
     p.add_argument('--amp', nargs='+', default=['none'], help='none / bf16 / fp16, one row each')
     p.add_argument('--steps', type=int, default=3); p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--set', nargs='*', default=[])
+    p.add_argument('--threads', type=int, default=0, help='torch threads in each row\'s process (0: torch\'s default)')
     p.add_argument('--modes', nargs='+', default=['fp32'], help="speed modes (t2i_nb.speed.MODES, joined by '+'), one row each")
     a = p.parse_args()
+    if a.threads: torch.set_num_threads(a.threads)
     print(machine_line())
     print(f"| preset | device | mode | amp | batch | image | s/step (mean of {a.steps}) | best | first step | peak mem (GiB) | trainable params G / D (M) |")
     print('|---|---|---|---|---|---|---|---|---|---|---|')
@@ -69,7 +72,7 @@ def main():
             for amp in a.amp:
                 # a fresh process per row: on the CPU the peak memory (max RSS) is the process's, so rows would inherit
                 with ProcessPoolExecutor(1, mp_context=get_context('spawn')) as ex:
-                    r = ex.submit(bench, preset, a.batch_size, a.device, a.steps, a.warmup, amp, a.set, mode).result()
+                    r = ex.submit(bench, preset, a.batch_size, a.device, a.steps, a.warmup, amp, a.set, mode, a.threads).result()
                 pr = ' / '.join(f'{v:.1f}' for v in r['params'].values())
                 first = f"{r['first']:.3f}" if r['first'] is not None else '—'
                 print(f"| {r['preset']} | {r['device']} | {r['mode']} | {r['amp']} | {r['batch']} | {r['image']}² | {r['sec']:.3f} | "

@@ -6,14 +6,15 @@ Tolerances (on every logged loss of both steps, absolute below 1, relative above
 reorder float32 arithmetic (another memory format, Adam implementation, summation order, compiled kernels): the
 forward agrees to ~1e-6, but Adam divides each gradient by its own running scale, so a rounding difference in a
 near-zero gradient moves that weight by up to the learning rate, and step 2's losses then differ by up to ~3e-4
-(measured); 0.1 for bf16 autocast (8-bit mantissa). `tf32` and `cudnn_benchmark` do nothing on the CPU; they ride
+(measured); 0.25 for bf16 autocast (8-bit mantissa: the G loss of step 1, −C − 4·cos after a bf16 D update,
+moved by 0.16 in one measurement, so this is a sanity bound, not a precision claim). `tf32` and `cudnn_benchmark` do nothing on the CPU; they ride
 along with `foreach`."""
 import math
 
 import pytest
 import torch
 
-TOL = {'share_trunk': 2e-3, 'channels_last': 2e-3, 'foreach+tf32': 2e-3, 'fused': 2e-3, 'compile': 2e-3, 'bf16': 0.1}
+TOL = {'share_trunk': 2e-3, 'channels_last': 2e-3, 'foreach+tf32': 2e-3, 'fused': 2e-3, 'compile': 2e-3, 'bf16': 0.25}
 
 
 @pytest.fixture(scope='module')
