@@ -53,6 +53,14 @@ class TrainConfig:
     eval_every: int = 0              # steps between learning-curve points (shapes: oracle accuracy of fixed test captions); 0 = none
     eval_n: int = 200                # test captions per learning-curve point
     protocol: str = ''               # evaluation protocol (12a_eval.protocols); empty: shapes on shapes, the paper's on real data
+    # speed modes (19c_speed): each off by default, so the default is exact fp32 and the recorded first losses hold
+    channels_last: bool = False      # modules (and so activations) in channels-last memory format
+    compile: bool = False            # torch.compile the generator (D is not: MA-GP needs a double backward)
+    compile_backend: str = 'inductor'  # torch.compile's backend: inductor (generated kernels) | aot_eager (graph capture only)
+    adam: str = 'default'            # default (torch's choice) | foreach | fused: Adam's implementation
+    tf32: bool = False               # CUDA only: TF32 matmuls and convolutions (False: exact fp32, cuDNN's TF32 off too)
+    cudnn_benchmark: bool = False    # CUDA only: cuDNN picks the fastest convolution algorithms for the shapes seen
+    share_trunk: bool = False        # GALIP family: NetD runs once on the real CLIP maps for the real and the mismatched pair
     model_cfg: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict: return json.loads(json.dumps(dataclasses.asdict(self)))
@@ -90,13 +98,15 @@ def parse_overrides(items) -> dict:
 
 # %% ../nbs/13_config.ipynb #b6282ae1
 # what each field may hold: a set of choices, or (low, high) bounds (None: open); low bounds are inclusive unless noted
-CHOICES = dict(dataset=('shapes', 'cub', 'oxford', 'coco', 'celeba-tiny'), level=('centred', 'single', 'scenes'), amp=('none', 'bf16', 'fp16'), dtype=('float32', 'float64'))
+CHOICES = dict(dataset=('shapes', 'cub', 'oxford', 'coco', 'celeba-tiny'), level=('centred', 'single', 'scenes'), amp=('none', 'bf16', 'fp16'), dtype=('float32', 'float64'), adam=('default', 'foreach', 'fused'),
+               compile_backend=('inductor', 'aot_eager', 'eager'))
 BOUNDS = dict(image_size=(8, 4096), load_size=(0, 4096), num_emb=(1, None), captions_per_sample=(1, None), batch_size=(1, None), steps=(0, None),
               lr_halve_every=(0, None), seed=(0, 2**63 - 1), log_every=(1, None), sample_every=(0, None), ckpt_every=(0, None),
               keep_last=(0, None), n_grid=(1, None), eval_every=(0, None), eval_n=(1, None), data_workers=(0, None))
 POSITIVE = ('epochs', 'lr_g', 'lr_d')         # > 0
 FIELD_HELP = dict(keep_last='0 keeps every checkpoint', steps='0 trains `epochs` instead', log_every='log every N steps',
-                  ema='the decay, in [0, 1); 0 = no EMA', betas="Adam's (beta1, beta2), each in [0, 1)")
+                  ema='the decay, in [0, 1); 0 = no EMA', betas="Adam's (beta1, beta2), each in [0, 1)",
+                  adam="torch.optim.Adam's implementation: 'default' (torch's choice), 'foreach' or 'fused'")
 
 def _typed(name: str, v, kind, where: str):
     "`v` as the type `kind` (bool, int, float, str, tuple, dict), or an error naming the setting."

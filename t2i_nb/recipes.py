@@ -9,6 +9,7 @@ from torch import nn
 
 from .config import TrainConfig, register_preset
 from .losses import ls_fake, ls_real
+from .speed import adam_kwargs
 
 # %% auto #0
 __all__ = ['RECIPES', 'SCALER_GROWTH_INTERVAL', 'SCALER_MIN', 'SCALER_RESET', 'make_scalers', 'scaled_step', 'register_recipe',
@@ -48,9 +49,10 @@ class Recipe:
         self.scalers: dict = {}      # fp16: one GradScaler per optimiser, same keys (set by the trainer: make_scalers)
 
     def build_optimizers(self):
-        "Adam for G (lr_g) and for every other module (lr_d), the betas of the config; recipes may override."
+        "Adam for G (lr_g) and for every other module (lr_d), the betas and Adam implementation of the config (`13a_speed`)."
         self.optimizers = {k: torch.optim.Adam(m.parameters(), lr=self.cfg.lr_g if k == self.generator_name else self.cfg.lr_d,
-                                               betas=tuple(self.cfg.betas)) for k, m in self.models.items()
+                                               betas=tuple(self.cfg.betas), **adam_kwargs(self.cfg, self.device))
+                           for k, m in self.models.items()
                            if any(p.requires_grad for p in m.parameters())}
 
     def update(self, name: str, loss: torch.Tensor):

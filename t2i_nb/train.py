@@ -19,6 +19,7 @@ from .core import DataError, MissingFileError, T2IError, atomic_write, seed_ever
 from .curves import _log_records, _nan_to_none, curve_point, plot_accuracy, semantic_reference
 from .parallel import setup_distributed, sync_batchnorm, unwrap
 from .recipes import RECIPES, make_scalers
+from .speed import apply_speed_modes, speed_context
 
 # %% auto #0
 __all__ = ['EMA', 'autocast', 'total_steps', 'Trainer', 'save_grid', 'read_log', 'plot_losses', 'train']
@@ -75,6 +76,8 @@ class Trainer:
         self.recipe = RECIPES[cfg.model](cfg, self.device)
         self.dtype = getattr(torch, cfg.dtype)
         for m in self.recipe.models.values(): m.to(self.dtype)
+        self.ema = EMA(self.recipe.G, cfg.ema) if cfg.ema else None
+        self.speed = apply_speed_modes(self.recipe, cfg)       # channels-last, compiled G (13a_speed); after the EMA copy
         if self.world > 1:
             for k, m in self.recipe.models.items():
                 if any(p.requires_grad for p in m.parameters()):
@@ -86,7 +89,6 @@ class Trainer:
         lam = _lr_lambda(cfg, self.steps_per_epoch)
         self.schedulers = {k: torch.optim.lr_scheduler.LambdaLR(o, lam) for k, o in self.recipe.optimizers.items()}
         self.recipe.scalers = make_scalers(self.recipe.optimizers, self.device) if cfg.amp == 'fp16' else {}
-        self.ema = EMA(self.recipe.G, cfg.ema) if cfg.ema else None
         self.step = self.saved_step = 0
         self._resume(resume)
 
@@ -204,6 +206,9 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------------------
     def fit(self, until: int | None = None) -> dict:
         "Train to step `until` (default: the config's total); returns a summary."
+        with speed_context(self.cfg, self.device): return self._fit(until)     # TF32 / cuDNN autotuning as configured
+
+    def _fit(self, until):
         cfg, r, until = self.cfg, self.recipe, min(until or self.total, self.total)
         if self.rank == 0:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -227,13 +232,16 @@ class Trainer:
             for s in self.schedulers.values(): s.step()
             if self.ema: self.ema.update(r.G)
             self.step += 1
-            for k, v in logs.items(): acc[k] = acc.get(k, 0.0) + float(v)
+            for k, v in logs.items():    # summed on the device in float64: no host sync before the log line (13a_speed)
+                v = v.detach().double() if torch.is_tensor(v) else torch.tensor(float(v), dtype=torch.float64)
+                acc[k] = acc[k] + v if k in acc else v
             n_acc += 1
-            if bar is not None: bar.update(1); bar.set_postfix({k: f'{v / n_acc:.3f}' for k, v in list(acc.items())[:3]})
+            if bar is not None: bar.update(1)
             if self.rank == 0 and (self.step % cfg.log_every == 0 or self.step == until):
+                means = {k: v.item() / n_acc for k, v in acc.items()}
+                if bar is not None: bar.set_postfix({k: f'{v:.3f}' for k, v in list(means.items())[:3]})
                 dt = (time.perf_counter() - t0) / n_acc
-                self.log(dict(step=self.step, epoch=round(self.step / self.steps_per_epoch, 4),
-                              **{k: v / n_acc for k, v in acc.items()},
+                self.log(dict(step=self.step, epoch=round(self.step / self.steps_per_epoch, 4), **means,
                               **{f'lr_{k}': s.get_last_lr()[0] for k, s in self.schedulers.items()}, sec_per_step=dt))
                 acc, n_acc, t0 = {}, 0, time.perf_counter()
             if cfg.ckpt_every and self.step % cfg.ckpt_every == 0 and self.step < until: self.save()

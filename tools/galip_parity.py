@@ -45,6 +45,22 @@ def openai_view(vis):
         ln_pre=vis.ln_pre, transformer=tr, ln_post=vis.ln_post, proj=vis.proj, parameters=vis.parameters))
 
 
+def official_models(O, shim, seed: int = 1):
+    """The official NetG/NetD/NetC with their ViT-B/32 settings over `shim`, every non-CLIP weight randomised, and their
+    state in the layout of the released checkpoints (what `t2i_nb.galip.load_official` reads)."""
+    torch.manual_seed(seed)
+    oG = O.NetG(64, 100, 512, 256, 3, False, shim)      # ngf, nz, cond_dim, imsize, ch, mixed_precision, CLIP
+    oD, oC = O.NetD(64, 256, 3, False), O.NetC(64, 512, False)
+    with torch.no_grad():
+        for m in (oG, oD, oC):
+            for n, p in m.named_parameters():
+                if 'CLIP_ViT' not in n: p.copy_(torch.randn_like(p) * 0.02 + (1 if n.endswith('gamma.linear2.bias') else 0))
+    # the layout of their released checkpoints: DDP-wrapped generator, plain D and C
+    state = {'model': {'netG': {f'module.{k}': v for k, v in oG.state_dict().items()},
+                       'netD': oD.state_dict(), 'netC': oC.state_dict()}}
+    return oG, oD, oC, state
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('official', type=Path, help='root of a clone of tobran/GALIP')
@@ -59,16 +75,8 @@ def main(argv=None):
     torch.manual_seed(0)
     clip = open_clip.create_model('ViT-B-32', pretrained=None).eval()
     vis, shim = clip.visual, openai_view(clip.visual)
-    torch.manual_seed(1)
-    oG = O.NetG(64, 100, 512, 256, 3, False, shim).eval()      # ngf, nz, cond_dim, imsize, ch, mixed_precision, CLIP
-    oD, oC = O.NetD(64, 256, 3, False).eval(), O.NetC(64, 512, False).eval()
-    with torch.no_grad():
-        for m in (oG, oD, oC):
-            for n, p in m.named_parameters():
-                if 'CLIP_ViT' not in n: p.copy_(torch.randn_like(p) * 0.02 + (1 if n.endswith('gamma.linear2.bias') else 0))
-    # the layout of their released checkpoints: DDP-wrapped generator, plain D and C
-    state = {'model': {'netG': {f'module.{k}': v for k, v in oG.state_dict().items()},
-                       'netD': oD.state_dict(), 'netC': oC.state_dict()}}
+    oG, oD, oC, state = official_models(O, shim)
+    oG, oD, oC = oG.eval(), oD.eval(), oC.eval()
     if args.keys:
         # the frozen CLIP's weights only by name (the converter takes them from the loaded CLIP), named as in the
         # released checkpoints, whose CLIP blocks are OpenAI's (no `.blk` from the (L, N, D) wrapper above)
