@@ -70,7 +70,7 @@ def caption_concepts(source, n: int) -> list:
     gold ones; `t2i data parse DIR` writes stanza's), or, for new captions, from stanza's models if they are installed."""
     keys, root = getattr(source, 'keys', None), getattr(source, 'root', None)
     if keys is None or root is None:                                  # new captions (t2i sample): parse them now
-        from .concepts import STANZA_PROCESSORS, check_stanza_models
+        from t2i_nb.hspc.concepts import STANZA_PROCESSORS, check_stanza_models
         d = check_stanza_models()
         import stanza
         nlp = stanza.Pipeline('en', processors=STANZA_PROCESSORS, dir=str(d), download_method=None, tokenize_no_ssplit=True)
@@ -96,8 +96,8 @@ def _digest(*parts) -> str: return hashlib.sha256(json.dumps(parts, default=str)
                        evaluation="the preset's CLIP (mini-CLIP on shapes): CLIP score and R-precision on the sentences")
 def _hspc_text(cfg, source, split, n):
     "The sentence (as GALIP's text side) plus the concepts of each caption, encoded by the frozen CLIP with prompt patches."
-    from ..clip import load_clip, mini_clip_path
-    from ..core import file_lock, runs_dir
+    from t2i_nb.clip import load_clip, mini_clip_path
+    from t2i_nb.core import file_lock, runs_dir
     mc = cfg.model_cfg
     base = TEXT_ENCODERS['mini-clip' if cfg.dataset == 'shapes' else 'clip'].encode(cfg, source, split, n)
     K = base['sentence'].shape[1]
