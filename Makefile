@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= runs/demo
 export PYTHONHASHSEED := 0
 
-.PHONY: venv demo test check-sync lab readme clean-runs
+.PHONY: venv demo test check-sync lab readme clean-runs outputs
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,13 +33,19 @@ demo: $(STAMP)
 	$(BIN)/python tools/demo_report.py $(DEMO_DIR)/$(DEMO_PRESET)
 	@echo "demo finished: $(DEMO_DIR)/card.md, $(DEMO_DIR)/preview.png; $(DEMO_PRESET): $(DEMO_DIR)/$(DEMO_PRESET)/metrics.json, accuracy.png, samples/, losses.png"
 
-## make test: library in sync with the notebooks, notebooks clean, every notebook, then tests/
+## make test: library in sync with the notebooks, notebooks clean, every notebook (those that keep their outputs
+## through tools/kept_outputs.py, which also checks the outputs are current), then tests/
 test: $(STAMP) check-sync
-	T2I_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
+	T2I_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing --skip_file_re "$$($(BIN)/python tools/kept_outputs.py --skip-re)"
+	T2I_THREADS=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/kept_outputs.py --check --workers 2
 	T2I_THREADS=1 $(BIN)/python -m pytest tests/ -q -p no:cacheprovider -n 2 --dist load --durations=15
 
 check-sync: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/check_sync.py
+
+## make outputs: execute the notebooks that keep their outputs (settings.ini `kept_outputs`) and store them; NB=name for one
+outputs: $(STAMP)
+	T2I_THREADS=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/kept_outputs.py --write $(NB)
 
 ## make readme: README.md is rendered from nbs/index.ipynb
 readme: $(STAMP)

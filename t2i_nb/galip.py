@@ -4,7 +4,6 @@
 
 # %% ../nbs/30_galip.ipynb #df09ba8b
 from __future__ import annotations
-import re
 from dataclasses import dataclass
 
 import torch
@@ -20,8 +19,7 @@ from .recipes import Recipe, register_recipe
 
 # %% auto #0
 __all__ = ['M_Block', 'm_blocks', 'PromptSchedule', 'CLIPMapper', 'CLIP_Adapter', 'NetG', 'D_BlockCLIP', 'NetD', 'clip_input',
-           'clip_features', 'galip_d_loss', 'galip_g_loss', 'from_official', 'load_official', 'GALIPDisc',
-           'GALIPRecipe']
+           'clip_features', 'galip_d_loss', 'galip_g_loss', 'GALIPDisc', 'GALIPRecipe']
 
 # %% ../nbs/30_galip.ipynb #96b51869
 class M_Block(nn.Module):
@@ -195,40 +193,6 @@ def galip_g_loss(judge, clip_fake, fake_emb, sent, sim_w: float = 4.0) -> tuple:
     adv = hinge_g(judge(clip_fake, sent))
     sim = F.cosine_similarity(fake_emb, sent).mean()
     return adv - sim_w * sim, dict(adv=adv, clip_sim=sim)
-
-# %% ../nbs/30_galip.ipynb #65e5ca8d
-def from_official(state: dict) -> dict:
-    "An official GALIP checkpoint ({'model': {'netG', 'netD', 'netC'}}) → {'G': ..., 'D': ...} with our key names."
-    m = state.get('model', state)
-    if not all(k in m for k in ('netG', 'netD', 'netC')):
-        raise T2IError(f"not a GALIP checkpoint: expected state['model'] with netG, netD and netC, got keys {sorted(m)[:5]}")
-    strip = lambda sd: {(k[7:] if k.startswith('module.') else k): v for k, v in sd.items()}
-    G = {k: v for k, v in strip(m['netG']).items() if not k.startswith('mapping.CLIP_ViT.')}
-    D = {**{f'netD.{k}': v for k, v in strip(m['netD']).items()}, **{f'netC.{k}': v for k, v in strip(m['netC']).items()}}
-    return dict(G=G, D=D)
-
-def load_official(G: nn.Module, D: nn.Module, state) -> dict:
-    """Load an official GALIP checkpoint (dict or path) into our NetG and GALIPDisc; returns what was dropped.
-    All or nothing: every key and shape is checked against both modules before either is changed."""
-    if not isinstance(state, dict): state = torch.load(state, map_location='cpu', weights_only=True)
-    conv = from_official(state)
-    own_g, own_d = G.state_dict(), D.state_dict()
-    unused = [k for k in conv['D'] if k not in own_d and re.search(r'\.conv_s\.(weight|bias)$', k)]
-    for k in unused: conv['D'].pop(k)
-    problems = []
-    for name, sd, own in (('generator', conv['G'], own_g), ('discriminator', conv['D'], own_d)):
-        missing = [k for k in own if k not in sd and not k.startswith('mapping.CLIP_ViT.visual.')]
-        unexpected = [k for k in sd if k not in own]
-        shapes = [f'{k} {tuple(sd[k].shape)} vs ours {tuple(own[k].shape)}' for k in sd
-                  if k in own and sd[k].shape != own[k].shape]
-        if missing or unexpected or shapes:
-            problems.append(f'{name}: missing {missing[:5]}, unexpected {unexpected[:5]}, shape mismatch {shapes[:3]}')
-    if problems:
-        raise T2IError('the checkpoint does not fit these modules (' + '; '.join(problems) + '): build them with the '
-                       "official ViT-B/32 settings (ngf 64, nz 100, imsize 256, prompt layers 1-8, taps 1, 4, 8).")
-    G.load_state_dict(conv['G'], strict=False)                         # strict=False: the frozen CLIP is not in it
-    D.load_state_dict(conv['D'])
-    return dict(dropped_unused_conv_s=unused, clip_weights_from='the loaded CLIP, not the checkpoint')
 
 # %% ../nbs/30_galip.ipynb #3724d5b4
 class GALIPDisc(nn.Module):

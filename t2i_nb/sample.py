@@ -99,7 +99,7 @@ def check_official_clip(state: dict, visual: torch.nn.Module, rtol: float = 1e-3
 
 def load_official_galip(path, clip_weights=None, device='cpu', preset: str = 'galip-coco') -> tuple:
     "(GALIP recipe, generator in eval mode, info) from a released official GALIP checkpoint and its CLIP."
-    from t2i_nb.galip import load_official
+    from t2i_nb.galip_official import load_official
     path = Path(path)
     if not path.is_file(): raise MissingFileError(path, 'official GALIP checkpoint', 'Download a state_epoch_XXX.pth '
                                                   'linked from https://github.com/tobran/GALIP (README, "Pretrained models") and pass its path.')

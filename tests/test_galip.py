@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from t2i_nb.core import T2IError
-from t2i_nb.galip import GALIPDisc, NetG, load_official
+from t2i_nb.galip import GALIPDisc, NetG
+from t2i_nb.galip_official import load_official
 
 KEYS = json.loads((Path(__file__).parent/'fixtures'/'galip_official_keys.json').read_text())
 

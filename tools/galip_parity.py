@@ -47,7 +47,7 @@ def openai_view(vis):
 
 def official_models(O, shim, seed: int = 1):
     """The official NetG/NetD/NetC with their ViT-B/32 settings over `shim`, every non-CLIP weight randomised, and their
-    state in the layout of the released checkpoints (what `t2i_nb.galip.load_official` reads)."""
+    state in the layout of the released checkpoints (what `t2i_nb.galip_official.load_official` reads)."""
     torch.manual_seed(seed)
     oG = O.NetG(64, 100, 512, 256, 3, False, shim)      # ngf, nz, cond_dim, imsize, ch, mixed_precision, CLIP
     oD, oC = O.NetD(64, 256, 3, False), O.NetC(64, 512, False)
@@ -70,6 +70,7 @@ def main(argv=None):
     O = import_official(args.official)
     import open_clip
     from t2i_nb import galip as T
+    from t2i_nb.galip_official import load_official
     from t2i_nb.clip import bundle_from_model
 
     torch.manual_seed(0)
@@ -91,7 +92,7 @@ def main(argv=None):
                       'netG saved from DDP (module. prefix)'}, indent=0))
 
     G, D = T.NetG(vis, 64, 100, 512, 256).eval(), T.GALIPDisc(768, 3, 512, 512).eval()
-    print('converter:', T.load_official(G, D, state))
+    print('converter:', load_official(G, D, state))
     z, s, x = torch.randn(4, 100), torch.randn(4, 512), torch.rand(4, 3, 256, 256) * 2 - 1
     rows = []
     with torch.no_grad():

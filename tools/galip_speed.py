@@ -70,7 +70,7 @@ def build(official: Path, modes):
     "Official modules and one of our recipes per mode, all from the same weights."
     O = import_official(official)
     from t2i_nb.config import make_config
-    from t2i_nb.galip import load_official
+    from t2i_nb.galip_official import load_official
     from t2i_nb.recipes import RECIPES
     from t2i_nb.speed import apply_speed_modes, mode_overrides
     ours, shim, state = {}, None, None
