@@ -12,8 +12,8 @@ them, so they are executed once.
 
 "Current" means, cell by cell: the same kinds of output; text equal after masking what is not reproducible across
 machines (absolute paths, memory addresses), integers equal, decimals within `RTOL`·|x| + `ATOL_DIGIT` units of their
-last printed digit; images the same size and within `PIXEL_TOL` grey levels on average. Cells tagged `volatile`
-(wall-clock timings) only need the same kinds of output. stderr (warnings, progress bars) is not kept.
+last printed digit; images the same size and within `PIXEL_TOL` grey levels on average. Durations printed with a
+unit (`3.5 s`, `12 min`) are masked; cells tagged `volatile` (a table of timings) only need the same kinds of output. stderr (warnings, progress bars) is not kept.
 Each notebook file must stay under `MAX_BYTES`.
 """
 import argparse, base64, configparser, io, json, os, re, subprocess, sys, time
@@ -80,6 +80,7 @@ def _text(o) -> str:
     t = ''.join(t) if isinstance(t, list) else (t or '')
     t = t.replace(str(ROOT), '<root>')
     t = re.sub(r'/tmp/[^\s\'",)]+', '<tmp>', t)
+    t = re.sub(r'\b\d+(?:\.\d+)? ?(?:s|ms|min|s/step|steps?/s|it/s)\b', '<duration>', t)   # wall-clock, not results
     return re.sub(r'0x[0-9a-f]{6,}', '0x…', t)
 
 
