@@ -4,6 +4,7 @@
 
 # %% ../nbs/06_figures.ipynb #7e3981ea
 from __future__ import annotations
+import io
 from dataclasses import dataclass
 
 from matplotlib.figure import Figure
@@ -15,7 +16,7 @@ KINDS = dict(data='#e8e8e8', text='#fde2b8', frozen='#c9dcf2', trainable='#cdebc
 KIND_NAMES = dict(data='data', text='text side', frozen='frozen (no gradient)', trainable='trainable', loss='loss / objective')
 
 # %% auto #0
-__all__ = ['KINDS', 'KIND_NAMES', 'Box', 'edge_point', 'block_diagram']
+__all__ = ['KINDS', 'KIND_NAMES', 'Box', 'edge_point', 'Diagram', 'block_diagram']
 
 # %% ../nbs/06_figures.ipynb #5f6bc82f
 @dataclass
@@ -39,14 +40,19 @@ def edge_point(b: Box, toward: tuple) -> tuple:
     return b.x + t * dx, b.y + t * dy
 
 # %% ../nbs/06_figures.ipynb #771e95f5
+class Diagram(Figure):
+    "A matplotlib Figure that shows itself in a notebook as one PNG, whether or not pyplot was ever imported."
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO(); self.savefig(buf, format='png'); return buf.getvalue()
+
 def block_diagram(boxes: dict, arrows: list = (), figsize: tuple = (10, 3.5), title: str | None = None,
-                  legend: bool = True, fontsize: float = 8) -> Figure:
+                  legend: bool = True, fontsize: float = 8) -> Diagram:
     """Draw `boxes` ({name: Box}) and `arrows` ([(from, to) or (from, to, label)], joining box edges) on a blank
-    axes; returns the Figure (not registered with pyplot: show it by making it a cell's last value)."""
+    axes; returns a `Diagram` (a Figure, not registered with pyplot: show it by making it a cell's last value)."""
     for a in arrows:
         for n in a[:2]:
             if n not in boxes: raise T2IError(f'arrow {a[:2]} names {n!r}, which is not a box: boxes are {sorted(boxes)}')
-    fig = Figure(figsize=figsize, dpi=80)
+    fig = Diagram(figsize=figsize, dpi=80)
     bottom = 0.1 if legend else 0.01
     ax = fig.add_axes([0.01, bottom, 0.98, (0.88 if title else 0.98) - bottom])
     ax.set_axis_off()
