@@ -184,15 +184,15 @@ def galip_d_loss(judge, clip_real, sent, clip_fake, wrong_sent, k: float = 2.0, 
     if share_trunk: pred_real, pred_mis = judge(clip_real, sent, wrong_sent.detach())
     else: pred_real, pred_mis = judge(clip_real, sent), judge(clip_real, wrong_sent.detach())
     pred_fake = judge(clip_fake.detach(), sent)
-    loss, terms = hinge_d(pred_real, pred_fake, pred_mis)
-    terms['ma_gp'] = ma_gp(pred_real, (clip_real, sent), k, p, scale)
+    loss, terms = hinge_d(pred_real, pred_fake, pred_mis)   # GALIP §3.4 = RATLIP eq. 8: hinge, real + ½ fake + ½ mismatch
+    terms['ma_gp'] = ma_gp(pred_real, (clip_real, sent), k, p, scale)   # RATLIP eq. 8: + k·E[‖∇_{C(x), s} D(C(x), s)‖^p]
     return loss + terms['ma_gp'], terms
 
 def galip_g_loss(judge, clip_fake, fake_emb, sent, sim_w: float = 4.0) -> tuple:
     "−C(fake) − λ·cos(CLIP image embedding of the fake, sentence)."
-    adv = hinge_g(judge(clip_fake, sent))
-    sim = F.cosine_similarity(fake_emb, sent).mean()
-    return adv - sim_w * sim, dict(adv=adv, clip_sim=sim)
+    adv = hinge_g(judge(clip_fake, sent))   # RATLIP eq. 8, L_G: −E[D(C(G(z, s)), s)]
+    sim = F.cosine_similarity(fake_emb, sent).mean()   # RATLIP eq. 8: S(G(z, s), s), CLIP's cosine
+    return adv - sim_w * sim, dict(adv=adv, clip_sim=sim)   # L_G = −D − λ·S
 
 # %% ../nbs/30_galip.ipynb #3724d5b4
 class GALIPDisc(nn.Module):

@@ -29,11 +29,11 @@ class CondAugment(nn.Module):
     def forward(self, emb, eps):
         h = F.leaky_relu(self.fc(emb), 0.2)
         mu, logsigma = h[:, :self.c_dim], h[:, self.c_dim:]
-        return mu + logsigma.exp() * eps, mu, logsigma
+        return mu + logsigma.exp() * eps, mu, logsigma   # §3.3: c = μ + σ ⊙ ε, ε ~ N(0, I)
 
 def kl_loss(mu, logsigma):
     "KL(N(μ, σ²) ‖ N(0, 1)), averaged over batch and dimensions (log σ parameterisation, as the official code)."
-    return (-logsigma + 0.5 * (torch.exp(2 * logsigma) + mu ** 2 - 1)).mean()
+    return (-logsigma + 0.5 * (torch.exp(2 * logsigma) + mu ** 2 - 1)).mean()   # §3.3: KL(N(μ, σ²) ‖ N(0, I)) = −log σ + (σ² + μ² − 1)/2
 
 # %% ../nbs/20_hdgan.ipynb #293d170b
 def conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -84,7 +84,7 @@ class HDGenerator(nn.Module):
         outs = []
         for r, block in self.blocks.items():
             h = block(h)
-            if r in self.rgb: outs.append(self.rgb[r](h))
+            if r in self.rgb: outs.append(self.rgb[r](h))   # eq. 2: X_1, …, X_s = G(t, z)
         return outs, mu, logsigma
 
 def init_weights(m: nn.Module):
@@ -145,19 +145,20 @@ def hdgan_d_loss(D, scales, reals, fakes, emb, wrong_emb) -> tuple:
     for s, y, x in zip(scales, reals, fakes):
         loc_r, (pair_r, pair_w) = D(s, y, [emb, wrong_emb])
         loc_f, (pair_f,) = D(s, x.detach(), [emb])
+        # eq. 4, pair terms: L2(D_i(Y_i, t_Y)) + L̄2(D_i(X_i, t_X)) + L̄2(D_i(Y_i, t_Ȳ))
         terms[f'pair_real_{s}'], terms[f'pair_fake_{s}'], terms[f'pair_wrong_{s}'] = ls_real(pair_r), ls_fake(pair_f), ls_fake(pair_w)
-        if loc_r is not None: terms[f'local_real_{s}'], terms[f'local_fake_{s}'] = ls_real(loc_r), ls_fake(loc_f)
-    return sum(terms.values()), terms
+        if loc_r is not None: terms[f'local_real_{s}'], terms[f'local_fake_{s}'] = ls_real(loc_r), ls_fake(loc_f)   # eq. 4, local: L2(D_i(Y_i)) + L̄2(D_i(X_i))
+    return sum(terms.values()), terms   # eq. 4: Σ_{i=1..s} over the scales
 
 def hdgan_g_loss(D, scales, fakes, emb, mu, logsigma, kl_coef: float) -> tuple:
     "The generator's side inferred from eq. 4, plus λ_KL · KL; returns (loss, dict of terms)."
     terms = {}
     for s, x in zip(scales, fakes):
         loc_f, (pair_f,) = D(s, x, [emb])
-        terms[f'g_pair_{s}'] = ls_real(pair_f)
-        if loc_f is not None: terms[f'g_local_{s}'] = ls_real(loc_f)
+        terms[f'g_pair_{s}'] = ls_real(pair_f)   # G's side of eq. 4: L2(D_i(X_i, t_X))
+        if loc_f is not None: terms[f'g_local_{s}'] = ls_real(loc_f)   # G's side of eq. 4: L2(D_i(X_i))
     terms['kl'] = kl_loss(mu, logsigma)
-    return sum(v for k, v in terms.items() if k != 'kl') + kl_coef * terms['kl'], terms
+    return sum(v for k, v in terms.items() if k != 'kl') + kl_coef * terms['kl'], terms   # + λ_KL·KL (§3.3)
 
 # %% ../nbs/20_hdgan.ipynb #c48b1d4d
 @register_recipe('hdgan')

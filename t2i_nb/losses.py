@@ -13,25 +13,25 @@ __all__ = ['ls_real', 'ls_fake', 'hinge_d', 'hinge_g', 'ma_gp']
 # %% ../nbs/14_losses.ipynb #425c0565
 def ls_real(x: torch.Tensor) -> torch.Tensor:
     "L2(x) = (x − 1)², averaged: push scores towards the real target 1."
-    return ((x - 1) ** 2).mean()
+    return ((x - 1) ** 2).mean()   # HDGAN eq. 4: L2(x) = E[(x − 1)²]
 
 def ls_fake(x: torch.Tensor) -> torch.Tensor:
     "L̄2(x) = x², averaged: push scores towards the fake target 0."
-    return (x ** 2).mean()
+    return (x ** 2).mean()   # HDGAN eq. 4: L̄2(x) = E[x²]
 
 # %% ../nbs/14_losses.ipynb #9dce6b43
 def hinge_d(real: torch.Tensor, fake: torch.Tensor, mismatch: torch.Tensor | None = None,
             wrong_weight: float = 0.5) -> tuple[torch.Tensor, dict]:
     """The discriminator's hinge loss on scores of real, fake and (optionally) mismatched pairs; returns
     (loss, terms). With `mismatch`, the fake and mismatched terms are weighted `wrong_weight` (½ in DF-GAN/GALIP)."""
-    terms = dict(real=F.relu(1 - real).mean(), fake=F.relu(1 + fake).mean())
+    terms = dict(real=F.relu(1 - real).mean(), fake=F.relu(1 + fake).mean())   # RATLIP eq. 8: −E[min(0, −1 + D(x, s))], −E[min(0, −1 − D(x̂, s))]
     if mismatch is None: return terms['real'] + terms['fake'], terms
-    terms['mismatch'] = F.relu(1 + mismatch).mean()
-    return terms['real'] + wrong_weight * (terms['fake'] + terms['mismatch']), terms
+    terms['mismatch'] = F.relu(1 + mismatch).mean()   # eq. 8: −E_mis[min(0, −1 − D(x, ŝ))]
+    return terms['real'] + wrong_weight * (terms['fake'] + terms['mismatch']), terms   # eq. 8: real + ½ fake + ½ mismatch
 
 def hinge_g(fake: torch.Tensor) -> torch.Tensor:
     "The generator's hinge loss: −E[D(G(z, s), s)]."
-    return -fake.mean()
+    return -fake.mean()   # RATLIP eq. 8: L_G = −E[D(C(G(z, s)), s)]
 
 # %% ../nbs/14_losses.ipynb #973a84b4
 def ma_gp(out: torch.Tensor, inputs, k: float = 2.0, p: float = 6.0, scale: float = 1.0) -> torch.Tensor:
@@ -43,4 +43,4 @@ def ma_gp(out: torch.Tensor, inputs, k: float = 2.0, p: float = 6.0, scale: floa
         raise ValueError('ma_gp: every input must require grad (call .requires_grad_() before computing the scores)')
     grads = torch.autograd.grad(out.sum() * scale, inputs, create_graph=True)
     g = torch.cat([gr.reshape(len(gr), -1) for gr in grads], 1) / scale
-    return k * g.norm(2, dim=1).pow(p).mean()
+    return k * g.norm(2, dim=1).pow(p).mean()   # eq. 8's last term, as DF-GAN's code: k·E[‖[∇_x D; ∇_s D]‖₂^p]

@@ -27,8 +27,8 @@ class RATState(nn.Module):
         super().__init__()
         self.cell = nn.LSTMCell(sent_dim, hidden)
         self.h0, self.c0 = nn.Linear(nz, hidden), nn.Linear(nz, hidden)
-    def init(self, z): return self.h0(z), self.c0(z)
-    def step(self, s, state): return self.cell(s, state)
+    def init(self, z): return self.h0(z), self.c0(z)   # eq. 3: h_0 = MLP_3(z), c_0 = MLP_4(z)
+    def step(self, s, state): return self.cell(s, state)   # eqs. 4-6: (h_t, c_t) = LSTM(s, h_{t−1}, c_{t−1})
 
 class RATAffine(nn.Module):
     "γ_t(h_t)·x + β_t(h_t), with this affine's own MLPs, initialised as the identity (eqs. 1, 2, 7)."
@@ -37,7 +37,7 @@ class RATAffine(nn.Module):
         mlp = lambda: nn.Sequential(nn.Linear(hidden, ch), nn.ReLU(), nn.Linear(ch, ch))
         self.fc_gamma, self.fc_beta = mlp(), mlp()
         init_identity(self.fc_gamma[-1], self.fc_beta[-1])
-    def forward(self, x, h): return self.fc_gamma(h)[:, :, None, None] * x + self.fc_beta(h)[:, :, None, None]
+    def forward(self, x, h): return self.fc_gamma(h)[:, :, None, None] * x + self.fc_beta(h)[:, :, None, None]   # eqs. 1, 2, 7: γ_t(h_t)·x + β_t(h_t)
 
 class RATFuse(nn.Module):
     "A RAT fusion block: (LSTM step, affine, LeakyReLU) twice; returns the output and the new LSTM state."

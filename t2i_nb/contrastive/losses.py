@@ -28,9 +28,9 @@ def nt_xent(a: torch.Tensor, b: torch.Tensor, tau: float = TAU, gather: bool = T
     if gather: a, b = all_gather(a), all_gather(b)
     n = len(a)
     u = F.normalize(torch.cat([a, b]), dim=1)
-    sim = (u @ u.t() / tau).masked_fill(torch.eye(2 * n, dtype=torch.bool, device=u.device), float('-inf'))   # k ≠ i
+    sim = (u @ u.t() / tau).masked_fill(torch.eye(2 * n, dtype=torch.bool, device=u.device), float('-inf'))   # eq. 1: sim(u_i, u_k)/τ, k ≠ i
     partner = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(u.device)
-    return F.cross_entropy(sim, partner)                                      # mean over the 2N samples = eq. 2
+    return F.cross_entropy(sim, partner)              # eq. 1: −log softmax at the partner j; mean over the 2N = eq. 2
 
 # %% ../../nbs/51_contrastive.ipynb #a562006b
 def image_codes(image_encoder: nn.Module, x: torch.Tensor) -> tuple:
@@ -39,11 +39,11 @@ def image_codes(image_encoder: nn.Module, x: torch.Tensor) -> tuple:
 
 def fake_to_real(code_fake: torch.Tensor, code_real: torch.Tensor, tau: float = TAU) -> torch.Tensor:
     "L_CR (§3.4.1): NT-Xent between the codes of G(z, s_i) and of the real x_i (the real codes carry no gradient)."
-    return nt_xent(code_fake, code_real.detach(), tau)
+    return nt_xent(code_fake, code_real.detach(), tau)   # §3.4.1: L_CR = NT-Xent (eq. 1-2) of (fake, real)
 
 def fake_to_fake(code_fake1: torch.Tensor, code_fake2: torch.Tensor, tau: float = TAU) -> torch.Tensor:
     "L_CF (§3.4.2, T2I_CL): NT-Xent between the codes of G(z, s_i¹) and G(z, s_i²), same z."
-    return nt_xent(code_fake1, code_fake2, tau)
+    return nt_xent(code_fake1, code_fake2, tau)   # §3.4.2: L_CF = NT-Xent (eq. 1-2) of (fake¹, fake²)
 
 # %% ../../nbs/51_contrastive.ipynb #4ace6f19
 class Captioner(nn.Module):
@@ -66,7 +66,7 @@ def recaption_loss(captioner: nn.Module, images: torch.Tensor, tokens: torch.Ten
     T = tokens.shape[1]
     target = F.pad(tokens, (0, 1))                              # ..., words, <end> = 0 (padding is 0 as well)
     keep = torch.arange(T + 1, device=tokens.device)[None] <= lengths[:, None]   # the words and one end token
-    ce = F.cross_entropy(captioner(images, tokens).transpose(1, 2), target, reduction='none')
+    ce = F.cross_entropy(captioner(images, tokens).transpose(1, 2), target, reduction='none')   # eq. 3: L_CP = L_e(F_C(Fake_i), C_i)
     return (ce * keep).sum() / keep.sum()
 
 # %% ../../nbs/51_contrastive.ipynb #a8e7aee1
@@ -110,6 +110,7 @@ def right_losses(g_loss: torch.Tensor, image_encoder: nn.Module, fake: torch.Ten
         terms['cr'] = fake_to_real(codes[0][1], real_code, tau)
     if 'cf' in on: terms['cf'] = fake_to_fake(codes[0][1], codes[1][1], tau)
     if 'cp' in on: terms['cp'] = sum(recaption_loss(captioner, f, t['tokens'], t['lengths']) for f, t in pairs)
+    # eq. 4: L = L_G + λ1·L_DAMSM + λ2·L_CR + λ3·L_CF + λ4·L_CP
     return g_loss + sum(lambdas[k] * v for k, v in terms.items()), {k: v.detach() for k, v in terms.items()}
 
 # %% ../../nbs/51_contrastive.ipynb #881af618

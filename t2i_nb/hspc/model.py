@@ -158,9 +158,9 @@ class GateFusion(nn.Module):
         E = v.shape[1]
         hot = lambda i: F.one_hot(i.clamp(min=0), E).to(v.dtype) * (i >= 0)[..., None].to(v.dtype)   # (B, M, E)
         to = hot(dst)
-        msg = y if self.op == '⊕' else y * (hot(src) @ v)
+        msg = y if self.op == '⊕' else y * (hot(src) @ v)   # eq. 1: v_a (⊕), or v_{r_ij} * v'_{e_j} (⊗)
         if self.gate is not None: msg = 2 * torch.sigmoid(self.gate(torch.cat([to @ v, msg], -1))) * msg
-        return v + to.transpose(1, 2) @ msg
+        return v + to.transpose(1, 2) @ msg   # eq. 1: p_{e_i} = v'_{e_i} + Σ_j (message of edge j into e_i)
 
 # %% ../../nbs/41_hspc.ipynb #hspc0024
 class GlobalPrompt(nn.Module):
@@ -192,7 +192,7 @@ class LocalPromptAdaptor(nn.Module):
         self.attn, self.norm = nn.MultiheadAttention(dim, heads, batch_first=True), nn.LayerNorm(dim)
         self.fc = nn.Linear(dim, width)
     def forward(self, p, pos, ctx, ctx_mask):
-        p = p + self.g(sinusoid(pos, p.shape[-1]).to(p.dtype))
+        p = p + self.g(sinusoid(pos, p.shape[-1]).to(p.dtype))   # eq. 2: p'_{e_i} = p_{e_i} + g_i(pos)
         p = self.norm(p + self.attn(p, ctx, ctx, key_padding_mask=~ctx_mask, need_weights=False)[0])
         return self.fc(p)
 
@@ -236,8 +236,8 @@ class HSPCNetG(nn.Module):
         "P_E (eq. 1): the entity encodings fused with their attributes (⊕) and then their relations (⊗)."
         v = text['ent']
         if not self.hsp: return v
-        v = self.attrs(v, text['attr'], text['attr_owner'])
-        return self.rels(v, text['rel'], text['rel_head'], text['rel_tail'])
+        v = self.attrs(v, text['attr'], text['attr_owner'])   # eq. 1: V'_E = f_gate(V_E, V_A, ⊕)
+        return self.rels(v, text['rel'], text['rel_head'], text['rel_tail'])   # eq. 1: P_E = f_gate(V'_E, V_R, ⊗)
 
     def prompts(self, noise, text):
         "(B, slots, W): global prompts in the G slots, local prompts in the L slots (an absent entity's: the first global)."
@@ -285,7 +285,7 @@ def hard_negatives(D, clip_real, sent, clip_fake, wrong_sent, index, variant: st
         cand, cidx = all_gather(sent.detach()), all_gather(index)
         other = index[:, None] != cidx[None, :]                         # captions of other images only
         with torch.no_grad(): feat = core.netD(clip_real.detach())
-        j = _hardest(lambda i, j: core.netC(feat[i], cand[j]), len(feat), len(cand), other)
+        j = _hardest(lambda i, j: core.netC(feat[i], cand[j]), len(feat), len(cand), other)   # eq. 5: max over ê of [α − D(x_i, e_i) + D(x_i, ê)]_+
         wrong_sent = torch.where(other.any(1)[:, None], cand[j], wrong_sent)       # none: keep the drawn one
     if variant in ('max-fake', 'both'):
         fakes = all_gather(clip_fake.detach())
@@ -298,7 +298,7 @@ def hmma_d_loss(D, clip_real, sent, clip_fake, wrong_sent, index, variant: str =
                 p: float = 6.0, scale: float = 1.0) -> tuple:
     "Eq. 5: GALIP's discriminator loss (`galip_d_loss`) on the hard negatives of `hard_negatives`."
     fake, wrong = hard_negatives(D, clip_real, sent, clip_fake, wrong_sent, index, variant)
-    return galip_d_loss(D, clip_real, sent, fake, wrong, k, p, scale)
+    return galip_d_loss(D, clip_real, sent, fake, wrong, k, p, scale)   # eq. 5: eq. 3's L_D with the hardest mismatch
 
 # %% ../../nbs/41_hspc.ipynb #hspc0041
 @register_recipe('hspc')
