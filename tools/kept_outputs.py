@@ -16,14 +16,14 @@ last printed digit; images the same size and within `PIXEL_TOL` grey levels on a
 unit (`3.5 s`, `12 min`) are masked; cells tagged `volatile` (a table of timings) only need the same kinds of output. stderr (warnings, progress bars) is not kept.
 Each notebook file must stay under `MAX_BYTES`.
 """
-import argparse, base64, configparser, io, json, os, re, subprocess, sys, time
+import argparse, base64, configparser, io, json, math, os, re, subprocess, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RTOL, ATOL_DIGIT, PIXEL_TOL, MAX_BYTES = 0.02, 2, 1.5, 1_500_000
-NUM = re.compile(r'-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?')
+NUM = re.compile(r'(?<![A-Za-z0-9_.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![A-Za-z0-9_])')   # not inside a word or a hash
 
 
 def kept() -> list:
@@ -88,6 +88,7 @@ def _close(a: str, b: str) -> bool:
     if ('.' in a or 'e' in a.lower()) != ('.' in b or 'e' in b.lower()): return False
     if '.' not in a and 'e' not in a.lower(): return a == b
     x, y = float(a), float(b)
+    if not (math.isfinite(x) and math.isfinite(y)): return a == b
     digit = 10 ** -len(a.split('.')[1].split('e')[0].split('E')[0]) if '.' in a else 0
     return abs(x - y) <= RTOL * max(abs(x), abs(y)) + ATOL_DIGIT * digit
 
@@ -115,7 +116,9 @@ def compare(old: list, new: list, volatile: bool) -> list:
             if a.shape != b.shape: why.append(f'image {a.shape} vs freshly {b.shape}')
             elif abs(a - b).mean() > PIXEL_TOL: why.append(f'image differs by {abs(a - b).mean():.2f} grey levels on average')
         elif not same_text(_text(o), _text(n)):
-            why.append(f'text\n      committed: {_text(o)[:300]!r}\n      now:       {_text(n)[:300]!r}')
+            a, b = _text(o), _text(n)
+            at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            why.append(f'text, from character {at}:\n      committed: {a[max(0, at - 60):at + 140]!r}\n      now:       {b[max(0, at - 60):at + 140]!r}')
     return why
 
 
