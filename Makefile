@@ -34,9 +34,14 @@ demo: $(STAMP)
 	@echo "demo finished: $(DEMO_DIR)/card.md, $(DEMO_DIR)/preview.png; $(DEMO_PRESET): $(DEMO_DIR)/$(DEMO_PRESET)/metrics.json, accuracy.png, samples/, losses.png"
 
 ## make test: library in sync with the notebooks, notebooks clean, every notebook, then tests/
+# Two workers, one thread each: T2I_THREADS for the notebooks' torch, OMP_NUM_THREADS for everything else (torch in
+# subprocesses such as the papermill kernels and `t2i train`, NumPy's and SciPy's OpenBLAS). Without it each worker's
+# BLAS and OpenMP start a thread per core, and four spinning threads on two cores make e.g. the 2,048-dimensional
+# eigendecompositions of FID several times slower.
+TEST_ENV := T2I_THREADS=1 OMP_NUM_THREADS=1
 test: $(STAMP) check-sync
-	T2I_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
-	T2I_THREADS=1 $(BIN)/python -m pytest tests/ -q -p no:cacheprovider -n 2 --dist load --durations=15
+	$(TEST_ENV) $(BIN)/nbdev_test --n_workers 2 --timing
+	$(TEST_ENV) $(BIN)/python -m pytest tests/ -q -p no:cacheprovider -n 2 --dist load --durations=15
 
 check-sync: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/check_sync.py
