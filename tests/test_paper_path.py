@@ -29,12 +29,14 @@ def standins(tmp_path_factory):
 
 
 def job(tmp_path, standins, preset, data, **params):
-    "Run the train job as a GPU-server user would, with the weight files named by environment variables."
+    """Run the train job as a GPU-server user would, with the weight files named by environment variables.
+    One training step: the path (train, checkpoint, reload, evaluate) is the same after one step as after two, and each
+    step of a paper-size model costs tens of CPU seconds here."""
     env = {**os.environ, 'T2I_INCEPTION_WEIGHTS': str(standins['inception']), 'T2I_CLIP_WEIGHTS': str(standins['clip']),
            'T2I_RUNS': str(tmp_path/'runs')}
     run = tmp_path/preset
     args = [str(BIN/'papermill'), 'nbs/jobs/train.ipynb', str(tmp_path/f'{preset}.ipynb'), '-k', 't2i_nb', '--cwd', '.',
-            '-p', 'preset', preset, '-p', 'data_root', str(data), '-p', 'run_dir', str(run), '-p', 'steps', '2',
+            '-p', 'preset', preset, '-p', 'data_root', str(data), '-p', 'run_dir', str(run), '-p', 'steps', '1',
             '-p', 'batch_size', '2', '-p', 'device', 'cpu', '--no-progress-bar']
     for k, v in params.items(): args += ['-y', f'{k}: {v}'] if isinstance(v, dict) else ['-p', k, str(v)]
     r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)

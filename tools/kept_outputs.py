@@ -37,7 +37,7 @@ def skip_re() -> str:
 
 def execute(path: str) -> dict:
     "Run one notebook as nbdev_test does (same skips, working directory nbs/); its code cells' outputs, in order."
-    os.environ.setdefault('T2I_THREADS', '1'); os.environ['IN_TEST'] = '1'
+    os.environ['IN_TEST'] = '1'
     from execnb.shell import CaptureShell
     from fastcore.xtras import working_directory
     from nbdev.process import NBProcessor
@@ -131,6 +131,8 @@ def main(argv=None):
     ap.add_argument('--workers', type=int, default=2)
     a = ap.parse_args(argv)
     if a.skip_re: print(skip_re()); return 0
+    # outputs are made and checked at one thread (float reductions, and so GAN runs, depend on the thread count)
+    os.environ.update(T2I_THREADS='1', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONHASHSEED='0')
     names = [Path(n).stem for n in a.notebooks] or kept()
     paths = [ROOT/'nbs'/f'{n}.ipynb' for n in names]
     with ProcessPoolExecutor(a.workers, mp_context=get_context('spawn')) as ex:
