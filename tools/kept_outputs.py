@@ -135,8 +135,10 @@ def main(argv=None):
     os.environ.update(T2I_THREADS='1', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', PYTHONHASHSEED='0')
     names = [Path(n).stem for n in a.notebooks] or kept()
     paths = [ROOT/'nbs'/f'{n}.ipynb' for n in names]
+    sys.path.insert(0, str(ROOT/'tools'))
+    import kept_outputs as this          # workers find `execute` by module name, not through __main__
     with ProcessPoolExecutor(a.workers, mp_context=get_context('spawn')) as ex:
-        results = list(ex.map(execute, map(str, paths)))
+        results = list(ex.map(this.execute, map(str, paths)))
     problems = []
     for p, r in zip(paths, results):
         rel = p.relative_to(ROOT)
