@@ -181,6 +181,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print('t2i: interrupted. Checkpoints already written are intact; run the same command again to resume.', file=sys.stderr)
         return 130
+    except BrokenPipeError:                          # `t2i ... | head`: the reader stopped reading, which is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # keep Python's flush at exit quiet too
+        return 0
     except Exception as e:
         if os.environ.get('T2I_DEBUG'): raise
         print(f't2i: unexpected error: {type(e).__name__}: {e}\nThis is a bug in t2i_nb, not in your input: please report it '

@@ -26,3 +26,14 @@ def test_bad_arguments_say_what_to_do(tmp_path):
 def test_check_reports_a_missing_dataset(tmp_path):
     r = run_cli('data', 'check', 'cub', tmp_path/'birds', check=False)
     assert r.returncode == 1 and 'birds' in r.stdout and 'datasets/README.md' in r.stdout
+
+
+def test_a_closed_pipe_is_not_a_bug(tmp_path):
+    "`t2i concepts --conllu F | head -1`: the reader stops early; t2i stops quietly instead of reporting a bug."
+    import subprocess, sys
+    sent = ('# text = a red disc\n1\ta\ta\tDET\tDT\t_\t3\tdet\t_\t_\n2\tred\tred\tADJ\tJJ\t_\t3\tamod\t_\t_\n'
+            '3\tdisc\tdisc\tNOUN\tNN\t_\t0\troot\t_\t_\n\n')
+    f = tmp_path/'many.conllu'; f.write_text(sent * 3000)
+    r = subprocess.run(f'{sys.executable} -m t2i_nb concepts --conllu {f} | head -1', shell=True, capture_output=True, text=True)
+    assert r.stdout.startswith('{"text": "a red disc"') and r.stdout.count('\n') == 1
+    assert 'unexpected error' not in r.stderr and 'Traceback' not in r.stderr, r.stderr
