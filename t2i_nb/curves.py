@@ -90,7 +90,6 @@ def read_curve(run_dir):
 
 def plot_accuracy(run_dir, path=None, attrs=CURVE_ATTRS):
     "accuracy.png: each attribute's accuracy against the step, with the chance (grey) and real-image (green) levels."
-    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     df = read_curve(run_dir)
     attrs = [a for a in attrs if a in df and df[a].notna().any()]

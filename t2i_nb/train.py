@@ -260,7 +260,6 @@ class Trainer:
 # %% ../nbs/19_train.ipynb #fc9208fe
 def save_grid(images: list, captions: list, path, cols: int = 8):
     "A PNG grid: for each sample its images side by side (e.g. HDGAN's side outputs, upsampled), captions below."
-    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt, textwrap
     size = max(im.shape[-1] for im in images)
     rows = [torch.cat([F.interpolate(im.float().cpu(), size=size, mode='nearest') for im in images], dim=-1)]
@@ -286,7 +285,6 @@ def read_log(run_dir):
 
 def plot_losses(run_dir, path=None):
     "losses.png: every logged loss against the step, one panel per loss, with seaborn."
-    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt, seaborn as sns
     df = read_log(run_dir)
     cols = [c for c in df.columns if c not in ('step', 'epoch', 'sec_per_step') and not c.startswith('lr_')]

@@ -203,7 +203,6 @@ def dataset_card(root) -> dict:
 
 def write_dataset_card(root, out_dir) -> Path:
     "Write card.json, card.md, preview.png, attributes.png and caption_lengths.png into `out_dir`."
-    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt, seaborn as sns
     root, out = Path(root), Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     card = dataset_card(root)

@@ -337,7 +337,6 @@ def _reference_images(data_dir, split, n, size):
 def run_evaluation(samples_dir, data_dir, out_dir, protocol: str = 'shapes', dataset: str = 'shapes', **kwargs) -> dict:
     """Evaluate a samples folder under `protocol` (12a_eval.protocols) and write metrics.json, semantic_accuracy.png
     and samples.png into `out_dir`. The shapes protocol takes evaluate_samples' options; a real-data protocol names its own."""
-    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt, seaborn as sns, textwrap
     from t2i_nb.core import write_text_atomic
     from t2i_nb.eval.protocols import check_protocol, evaluate_folder
