@@ -26,9 +26,12 @@ RTOL, ATOL_DIGIT, PIXEL_TOL, MAX_BYTES = 0.02, 2, 1.5, 1_500_000
 NUM = re.compile(r'(?<![A-Za-z0-9_.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![A-Za-z0-9_])')   # not inside a word or a hash
 
 
-def kept() -> list:
+def _setting(key: str) -> list:
     cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
-    return cfg['DEFAULT'].get('kept_outputs', '').split()
+    return cfg['DEFAULT'].get(key, '').split()
+
+
+def kept() -> list: return _setting('kept_outputs')
 
 
 def skip_re() -> str:
@@ -42,11 +45,11 @@ def execute(path: str) -> dict:
     from fastcore.xtras import working_directory
     from nbdev.process import NBProcessor
     path = Path(path)
-    flags = _flags()
+    flags = set(_setting('tst_flags'))
     nb = NBProcessor(path, process=False).nb
 
     def skip(cell):
-        if cell.cell_type != 'code': return True
+        if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
         d = getattr(cell, 'directives_', {}) or {}
         return d.get('eval:', [''])[0].lower() == 'false' or bool(flags & d.keys())
     start, shell = time.time(), CaptureShell(path, mpl_format='png')
@@ -56,11 +59,6 @@ def execute(path: str) -> dict:
         return dict(path=str(path), error=shell.prettytb(fname=path), seconds=time.time() - start)
     outs = [json.loads(json.dumps(c.get('outputs', []), default=dict)) for c in nb.cells]
     return dict(path=str(path), outputs=outs, seconds=time.time() - start)
-
-
-def _flags() -> set:
-    cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
-    return set(cfg['DEFAULT'].get('tst_flags', '').split())
 
 
 def keep(outputs: list) -> list:
