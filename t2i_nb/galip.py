@@ -72,6 +72,9 @@ class CLIPMapper(nn.Module):
         if gated:                                                        # g = σ(w·p + b), w and b from 0
             self.gates = nn.ModuleDict({str(l): nn.Linear(visual.transformer.width, 1) for l in gated})
             for g in self.gates.values(): nn.init.zeros_(g.weight); nn.init.zeros_(g.bias)
+    def train(self, mode: bool = True):
+        "The CLIP stays in eval mode whatever G's mode: a conv stem's BatchNorm (mini-CLIP) keeps its stored statistics."
+        super().train(mode); self.visual.eval(); return self
     def forward(self, feat, prompts):
         v, (B, W, g, _) = self.visual, feat.shape
         x = feat.flatten(2).transpose(1, 2)                                    # (B, g², W) patch tokens
