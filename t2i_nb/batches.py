@@ -158,15 +158,12 @@ def text_encoder(cfg: TrainConfig, needs=()) -> TextEncoder:
     if missing: raise T2IError(f"model {cfg.model!r} reads {missing} from the text, but text_encoder {enc.name!r} provides only {list(enc.provides)}")
     return enc
 
-def _file_digest(path) -> str:
-    import hashlib
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
-
 def _text_key(captions: list, normalize: bool = True) -> str:
     "A cache key for mini-CLIP sentence features: the caption texts, the checkpoint's bytes and the normalisation."
     import hashlib
     from t2i_nb.clip import mini_clip_path
-    return hashlib.sha256(json.dumps([captions, _file_digest(mini_clip_path()), normalize]).encode()).hexdigest()[:16]
+    from t2i_nb.core import fingerprint
+    return hashlib.sha256(json.dumps([captions, fingerprint(mini_clip_path()), normalize]).encode()).hexdigest()[:16]
 
 @torch.no_grad()
 def caption_embeddings(captions: list, clip=None, cache: Path | None = None, batch_size: int = 2048,
