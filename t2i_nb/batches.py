@@ -195,17 +195,18 @@ def _mini_clip_text(cfg, source, split, n):
     return {'sentence': caption_embeddings(caps, cache=cache, normalize=norm)}
 
 @register_text_encoder('clip', datasets=('cub', 'oxford', 'coco', 'celeba-tiny'),
-                       cache='runs/cache/embeddings, keyed by the captions, the CLIP name and weights tag and the normalisation (a random CLIP: not cached)',
+                       cache='runs/cache/embeddings, keyed by the captions, the CLIP name, the weights tag (a local weights file: its bytes) and the normalisation (a random CLIP: not cached)',
                        evaluation="the preset's CLIP (model.clip_name, model.clip_pretrained)")
 def _clip_text(cfg, source, split, n):
     "The model's own frozen CLIP (GALIP, RATLIP): sentence features, cached per caption set."
     import hashlib
     from t2i_nb.clip import load_clip
-    from t2i_nb.core import runs_dir
+    from t2i_nb.core import fingerprint, runs_dir
     caps = source.captions[:n]
     name, pre = cfg.model_cfg.get('clip_name', 'ViT-B-32'), cfg.model_cfg.get('clip_pretrained', 'openai')
     norm = cfg.model_cfg.get('text_norm', True)     # GALIP's official code conditions on unnormalised features
-    digest = hashlib.sha256(json.dumps([caps, name, str(pre), norm]).encode()).hexdigest()[:16]
+    weights = fingerprint(pre) if pre and Path(pre).is_file() else str(pre)   # a replaced file must not reuse the cache
+    digest = hashlib.sha256(json.dumps([caps, name, weights, norm]).encode()).hexdigest()[:16]
     cache = runs_dir('cache', 'embeddings')/f'{cfg.dataset}-{split}-{digest}.pt' if pre else None   # random CLIP: no cache
     return {'sentence': caption_embeddings(caps, load_clip(name, pre), cache, normalize=norm)}
 
