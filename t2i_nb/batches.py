@@ -158,15 +158,12 @@ def text_encoder(cfg: TrainConfig, needs=()) -> TextEncoder:
     if missing: raise T2IError(f"model {cfg.model!r} reads {missing} from the text, but text_encoder {enc.name!r} provides only {list(enc.provides)}")
     return enc
 
-def _file_digest(path) -> str:
-    import hashlib
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
-
 def _text_key(captions: list, normalize: bool = True) -> str:
     "A cache key for mini-CLIP sentence features: the caption texts, the checkpoint's bytes and the normalisation."
     import hashlib
     from t2i_nb.clip import mini_clip_path
-    return hashlib.sha256(json.dumps([captions, _file_digest(mini_clip_path()), normalize]).encode()).hexdigest()[:16]
+    from t2i_nb.core import fingerprint
+    return hashlib.sha256(json.dumps([captions, fingerprint(mini_clip_path()), normalize]).encode()).hexdigest()[:16]
 
 @torch.no_grad()
 def caption_embeddings(captions: list, clip=None, cache: Path | None = None, batch_size: int = 2048,
@@ -198,17 +195,18 @@ def _mini_clip_text(cfg, source, split, n):
     return {'sentence': caption_embeddings(caps, cache=cache, normalize=norm)}
 
 @register_text_encoder('clip', datasets=('cub', 'oxford', 'coco', 'celeba-tiny'),
-                       cache='runs/cache/embeddings, keyed by the captions, the CLIP name and weights tag and the normalisation (a random CLIP: not cached)',
+                       cache='runs/cache/embeddings, keyed by the captions, the CLIP name, the weights tag (a local weights file: its bytes) and the normalisation (a random CLIP: not cached)',
                        evaluation="the preset's CLIP (model.clip_name, model.clip_pretrained)")
 def _clip_text(cfg, source, split, n):
     "The model's own frozen CLIP (GALIP, RATLIP): sentence features, cached per caption set."
     import hashlib
     from t2i_nb.clip import load_clip
-    from t2i_nb.core import runs_dir
+    from t2i_nb.core import fingerprint, runs_dir
     caps = source.captions[:n]
     name, pre = cfg.model_cfg.get('clip_name', 'ViT-B-32'), cfg.model_cfg.get('clip_pretrained', 'openai')
     norm = cfg.model_cfg.get('text_norm', True)     # GALIP's official code conditions on unnormalised features
-    digest = hashlib.sha256(json.dumps([caps, name, str(pre), norm]).encode()).hexdigest()[:16]
+    weights = fingerprint(pre) if pre and Path(pre).is_file() else str(pre)   # a replaced file must not reuse the cache
+    digest = hashlib.sha256(json.dumps([caps, name, weights, norm]).encode()).hexdigest()[:16]
     cache = runs_dir('cache', 'embeddings')/f'{cfg.dataset}-{split}-{digest}.pt' if pre else None   # random CLIP: no cache
     return {'sentence': caption_embeddings(caps, load_clip(name, pre), cache, normalize=norm)}
 

@@ -87,3 +87,24 @@ def test_a_recipe_refuses_an_encoder_without_what_it_reads(tmp_path, shapes_smal
     assert not (tmp_path/'run'/'checkpoints').exists()
     with pytest.raises(T2IError, match="text_encoder must be one of"):
         make_config('toy-two-captions-shapes', {'text_encoder': 'bert'})
+
+
+def test_clip_text_cache_follows_the_weights_files_bytes(tmp_path, monkeypatch):
+    "A local CLIP weights file that is replaced (same path, other bytes) must not reuse the old sentence features."
+    import t2i_nb.batches as batches, t2i_nb.clip as clip
+    from types import SimpleNamespace
+    seen = []
+    monkeypatch.setattr(clip, 'load_clip', lambda name, pre: None)
+    monkeypatch.setattr(batches, 'caption_embeddings', lambda caps, model, cache, normalize: seen.append(cache) or {})
+    monkeypatch.setenv('T2I_RUNS', str(tmp_path/'runs'))
+    weights = tmp_path/'ViT-B-32.pt'
+    cfg = SimpleNamespace(dataset='cub', model_cfg={'clip_name': 'ViT-B-32', 'clip_pretrained': str(weights)})
+    src = SimpleNamespace(captions=[['a bird']])
+    encode = TEXT_ENCODERS['clip'].encode
+    for data in (b'one', b'one', b'two'):
+        weights.write_bytes(data); encode(cfg, src, 'train', 1)
+    assert seen[0] == seen[1] != seen[2]                                   # same bytes: same cache; new bytes: new one
+    cfg.model_cfg['clip_pretrained'] = 'openai'; encode(cfg, src, 'train', 1)
+    assert seen[3] not in seen[:3]                                         # a tag is keyed by its name
+    cfg.model_cfg['clip_pretrained'] = None; encode(cfg, src, 'train', 1)
+    assert seen[4] is None                                                 # a random CLIP is never cached

@@ -270,7 +270,8 @@ def caption(scene: Scene, rng: Draws) -> tuple:
             d = st.add('a', 'DET', 'DT'); c = st.add(_syn(rng, objs[0].colour), 'ADJ', 'JJ')
             s = st.add(_syn(rng, objs[0].shape), 'NOUN', 'NN'); cop = st.add('is', 'AUX', 'VBZ')
             z = st.add(_syn(rng, objs[0].size), 'ADJ', 'JJ')
-            for k, r in ((d, 'det'), (c, 'amod'), (s, 'nsubj'), (cop, 'cop')): st.attach(k, z, r)
+            for k, r in ((d, 'det'), (c, 'amod')): st.attach(k, s, r)       # UD: det and amod belong to the noun
+            for k, r in ((s, 'nsubj'), (cop, 'cop')): st.attach(k, z, r)
             m['objects'].append(dict(index=0, size=True)); first = z
     else:
         i, r, j = scene.relations[0]

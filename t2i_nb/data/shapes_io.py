@@ -4,7 +4,7 @@
 
 # %% ../../nbs/01a_data.shapes_io.ipynb #55273532
 from __future__ import annotations
-import hashlib, json, math, os
+import hashlib, json, math, os, shutil
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -17,8 +17,8 @@ from .shapes import BACKGROUNDS, CAPTIONS_PER_IMAGE, CLASSES, COLOURS, HELD_OUT,
 from .shapes import SHAPES, SIZES, class_dir, get_level, make_item
 
 # %% auto #0
-__all__ = ['SPLIT_FRACTIONS', 'make_shapes', 'tree_hash', 'preview_grid', 'attribute_table', 'caption_table', 'load_split',
-           'shapes_cache', 'dataset_card', 'write_dataset_card']
+__all__ = ['SPLIT_FRACTIONS', 'VERSION', 'make_shapes', 'tree_hash', 'preview_grid', 'attribute_table', 'caption_table',
+           'load_split', 'shapes_cache', 'dataset_card', 'write_dataset_card']
 
 # %% ../../nbs/01a_data.shapes_io.ipynb #ed841b04
 SPLIT_FRACTIONS = {'heldout': 0.10, 'test': 0.15}   # the rest is train
@@ -49,12 +49,15 @@ def _write_chunk(args) -> tuple:
     return words, keys
 
 # %% ../../nbs/01a_data.shapes_io.ipynb #5bf2f6bd
+VERSION = 2    # 2: the one-object copular captions' gold parse hangs "a" and the colour from the noun (1: from the size)
+
 def make_shapes(out, n_images: int = 10_000, size: int = 64, seed: int = 0, workers: int | None = None,
-                level: str = 'scenes') -> Path:
-    "Generate the `shapes` dataset of curriculum `level` into `out` (or reuse an identical one there); returns the folder. Same arguments, same bytes."
+                level: str = 'scenes', replace_old: bool = False) -> Path:
+    """Generate the `shapes` dataset of curriculum `level` into `out` (or reuse an identical one there); returns the folder.
+    Same arguments, same bytes. `replace_old` regenerates a dataset an older `VERSION` wrote there (for caches only)."""
     out = Path(out)
     with file_lock(_lock_path(out)):   # a second process asking for the same folder waits, then reuses it
-        return _make_shapes(out, n_images, size, seed, workers, get_level(level).name)
+        return _make_shapes(out, n_images, size, seed, workers, get_level(level).name, replace_old)
 
 def _lock_path(out: Path) -> Path:
     "A lock file per output folder, kept in the temp dir so that nothing is added beside the user's data."
@@ -62,15 +65,20 @@ def _lock_path(out: Path) -> Path:
     digest = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir())/'t2i_nb-locks'/f'shapes-{digest}.lock'
 
-def _make_shapes(out: Path, n_images, size, seed, workers, level) -> Path:
+def _make_shapes(out: Path, n_images, size, seed, workers, level, replace_old=False) -> Path:
     if n_images < 1: raise DataError(f'n_images must be at least 1, got {n_images}')
     if not 32 <= size <= 256: raise DataError(f'size must be 32-256 px, got {size}: pick a --size in that range')
     params = dict(seed=seed, size=size, n_images=n_images, level=level)
     if (out/'dataset.json').exists() and not (out/'.incomplete').exists():
         old = read_json(out/'dataset.json', 'shapes dataset description', f'Delete {out} and generate it again.')
         old.setdefault('level', 'scenes')             # datasets written before levels existed
-        if {k: old.get(k) for k in params} == params: return out
-        raise DataError(f"'{out}' already holds a shapes dataset made with "
+        same = {k: old.get(k) for k in params} == params
+        if same and old.get('version', 1) == VERSION: return out
+        if same and replace_old: shutil.rmtree(out)          # our own cache, written by an older version: regenerate
+        elif same: raise DataError(f"'{out}' holds a shapes dataset of version {old.get('version', 1)}; this t2i_nb writes "
+                                   f"version {VERSION} (the gold parses of one-object copular captions changed, the images and "
+                                   "captions did not): delete that folder and run again, or choose another --out folder.")
+        else: raise DataError(f"'{out}' already holds a shapes dataset made with "
                         f"{ {k: old.get(k) for k in params} }, not {params}: choose another --out folder, "
                         'or delete that one first.')
     if out.exists() and any(out.iterdir()) and not (out/'.incomplete').exists():
@@ -94,7 +102,7 @@ def _make_shapes(out: Path, n_images, size, seed, workers, level) -> Path:
     for s, ks in keys.items():
         (out/s).mkdir(exist_ok=True); write_text_atomic(out/s/'filenames.txt', '\n'.join(ks) + '\n')
     lv = LEVELS[level]
-    meta = dict(name='shapes', version=1, seed=seed, size=size, n_images=n_images, level=level,
+    meta = dict(name='shapes', version=VERSION, seed=seed, size=size, n_images=n_images, level=level,
                 level_spec=dict(n_objects=list(lv.n_objects), p_objects=list(lv.p_objects), jitter=lv.jitter),
                 captions_per_image=CAPTIONS_PER_IMAGE, splits={s: len(k) for s, k in keys.items()},
                 shapes=list(SHAPES), colours=COLOURS, backgrounds=BACKGROUNDS, sizes=SIZES, relations=list(RELATIONS),
@@ -173,7 +181,7 @@ def shapes_cache(n_images: int = 10_000, size: int = 64, seed: int = 0, level: s
     from t2i_nb.core import runs_dir
     level = get_level(level).name
     return make_shapes(runs_dir('cache')/f"shapes{size}{'' if level == 'scenes' else '-' + level}", n_images, size, seed,
-                       level=level)
+                       level=level, replace_old=True)
 
 # %% ../../nbs/01a_data.shapes_io.ipynb #a383ed55
 def dataset_card(root) -> dict:

@@ -244,9 +244,9 @@ def score_caption(c: SentenceConcepts, sent, mention: dict, truth: dict) -> tupl
     return dict(entities=(pred_e, true_e), attributes=(pred_a, true_a), relations=(pred_r, true_r)), unscored
 
 # %% ../../nbs/40_hspc.concepts.ipynb #cdda6b9d
-def shapes_concept_scores(root, split: str = 'test', limit: int | None = None, fix=None) -> dict:
+def shapes_concept_scores(root, split: str = 'test', limit: int | None = None) -> dict:
     """Precision/recall of `mine_concepts` on every caption of a shapes `split` (the first `limit` images):
-    counts, every miss, and what was left unscored. `fix(sentence)` may edit each parse first."""
+    counts, every miss, and what was left unscored."""
     from t2i_nb.core import read_json, read_text
     root = Path(root)
     keys = read_text(root/split/'filenames.txt', f"shapes '{split}' split list").split()[:limit]
@@ -257,7 +257,6 @@ def shapes_concept_scores(root, split: str = 'test', limit: int | None = None, f
         doc = read_conllu(root/'text'/f'{key}.conllu')
         if len(doc.sentences) != len(truth['captions']): raise DataError(f'{key}: {len(doc.sentences)} parses for {len(truth["captions"])} captions')
         for sent, m in zip(doc.sentences, truth['captions']):
-            if fix is not None: fix(sent)
             c = mine_sentence(sent); n += 1
             if c.text != m['text']: raise DataError(f'{key}: parse of {c.text!r} beside caption {m["text"]!r}')
             res, un = score_caption(c, sent, m, truth)

@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..batches import TEXT_ENCODERS, _file_digest, register_text_encoder
+from ..batches import TEXT_ENCODERS, register_text_encoder
 from ..config import PRESETS, register_preset
-from ..core import DataError, MissingFileError, T2IError, atomic_write
+from ..core import DataError, MissingFileError, T2IError, atomic_write, fingerprint
 from ..galip import GALIPRecipe, NetG, PromptSchedule, _galip_paper, galip_d_loss, galip_g_loss
 from ..parallel import all_gather, unwrap
 from ..ratlip import skip_draws
@@ -109,7 +109,7 @@ def _hspc_text(cfg, source, split, n):
         files = [((source.layout.text(source.root, source.split, k) if hasattr(source, 'layout') else Path(source.root)/'text'/f'{k}.txt')
                   .with_suffix('.conllu')) for k in source.keys[:n]]
         parses = hashlib.sha256(b''.join(f.read_bytes() if f.is_file() else b'-' for f in files)).hexdigest()
-        ident = _file_digest(mini_clip_path()) if pre == 'mini-clip-shapes' else str(pre)
+        ident = fingerprint(mini_clip_path()) if pre == 'mini-clip-shapes' else str(pre)
         key = _digest(caps, parses, name, ident, norm, limits, PATCHES, 1)
         cache = runs_dir('cache', 'embeddings')/f'{cfg.dataset}-{split}-hspc-{key}.pt'
         if cache.exists(): return {'sentence': base['sentence'], **torch.load(cache, weights_only=True)}
