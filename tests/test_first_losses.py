@@ -4,8 +4,10 @@ float reductions run in one order). Regenerate the expected numbers only for a c
 and say why in the commit: `python tests/test_first_losses.py --record`.
 
 History: `ratlip-shapes` was re-recorded on 2026-11-29 when RATLIP's generator came to be built directly instead of
-built as GALIP's and then patched (its initial weights come from other points of the random stream; see 31_ratlip);
-the other two presets' numbers are unchanged since they were first recorded."""
+built as GALIP's and then patched (its initial weights come from other points of the random stream; see 31_ratlip).
+On 2026-11-30 `galip-shapes` and `ratlip-shapes` were re-recorded when the frozen mini-CLIP stopped following G into
+train mode (its conv stem's BatchNorm had used each batch's statistics; see 30_galip, "Running on mini-CLIP");
+`hdgan-shapes` is unchanged since it was first recorded."""
 import json, sys
 from pathlib import Path
 
