@@ -69,7 +69,8 @@ class TrainConfig:
 PRESETS: dict[str, dict] = {}
 MODEL_MODULES = {'toy': 't2i_nb.recipes', 'hdgan': 't2i_nb.hdgan', 'galip': 't2i_nb.galip', 'ratlip': 't2i_nb.ratlip',
                  'hspc': 't2i_nb.hspc.model', 'damsm': 't2i_nb.contrastive.damsm', 'damsm-cl': 't2i_nb.contrastive.losses',
-                 'ssagan': 't2i_nb.contrastive.ssagan'}   # the module that registers each recipe and its presets
+                 'ssagan': 't2i_nb.contrastive.ssagan',
+                 'attngan-style': 't2i_nb.contrastive.attngan_style'}   # the module that registers each recipe and its presets
 
 def register_preset(name: str, **values) -> str:
     "Add (or replace) a named preset: a dict of `TrainConfig` values."
