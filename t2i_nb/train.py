@@ -4,7 +4,7 @@
 
 # %% ../nbs/19_train.ipynb #9f9494e8
 from __future__ import annotations
-import contextlib, copy, json, math, time, warnings
+import contextlib, copy, json, math, os, time, warnings
 from pathlib import Path
 
 import torch
@@ -15,7 +15,7 @@ from torch import nn
 from .batches import TextImageData, _cast, _mix, _to, load_data
 from .checkpoints import CKPT_FORMAT, checkpoint_path, list_checkpoints, load_checkpoint, load_state, save_checkpoint
 from .config import TrainConfig, load_models
-from .core import DataError, MissingFileError, T2IError, atomic_write, seed_everything, to_uint8, write_text_atomic
+from .core import DataError, MissingFileError, T2IError, atomic_write, cpu_threads, seed_everything, to_uint8, write_text_atomic
 from .curves import _log_records, _nan_to_none, curve_point, plot_accuracy, semantic_reference
 from .parallel import setup_distributed, sync_batchnorm, unwrap
 from .recipes import RECIPES, make_scalers
@@ -65,6 +65,8 @@ class Trainer:
         if cfg.eval_every and cfg.dataset != 'shapes':
             raise T2IError(f'eval_every (learning curves) reads images with the shapes oracle; {cfg.dataset} has none: set eval_every=0')
         self.rank, self.world, self.device = setup_distributed(cfg.device)
+        if self.device.type == 'cpu' and os.environ.get('T2I_THREADS', '').strip():
+            torch.set_num_threads(cpu_threads())     # $T2I_THREADS pins a CPU run's threads (results differ between counts)
         seed_everything(cfg.seed)
         needs = RECIPES[cfg.model].text                        # what the recipe reads from the text side
         self.data = data if data is not None else load_data(cfg, 'train', needs=needs, lazy=cfg.lazy_images)   # lazy: 15a_lazydata

@@ -138,3 +138,17 @@ def test_bf16_autocast_step_on_cpu(tmp_path, shapes_small):
     r = run_cli('train', '--preset', 'hdgan-shapes', '--run-dir', tmp_path/'fp16', '--data', shapes_small, '--device', 'cpu',
                 '--steps', 1, '--eval-samples', 0, '--set', 'amp=fp16', *FAST, check=False)
     assert r.returncode == 2 and 'amp=fp16 needs a CUDA device' in r.stderr
+
+
+def test_t2i_threads_pins_a_cpu_run(tmp_path, shapes_small, monkeypatch):
+    "A CPU job runs at $T2I_THREADS threads (GAN runs on the CPU differ between thread counts), and leaves them alone without it."
+    from t2i_nb.config import make_config
+    from t2i_nb.train import Trainer
+    before = torch.get_num_threads()
+    cfg = make_config('toy-shapes', {'data_root': str(shapes_small), 'device': 'cpu', 'steps': 1})
+    try:
+        torch.set_num_threads(2); monkeypatch.delenv('T2I_THREADS', raising=False)
+        Trainer(cfg, tmp_path/'a', progress=False); assert torch.get_num_threads() == 2
+        monkeypatch.setenv('T2I_THREADS', '1')
+        Trainer(cfg, tmp_path/'b', progress=False); assert torch.get_num_threads() == 1
+    finally: torch.set_num_threads(before)
