@@ -22,3 +22,11 @@ def shapes_small(tmp_path_factory):
     out = tmp_path_factory.mktemp('data')/'shapes'
     run_cli('data', 'shapes', '--out', out, '--n-images', 300, '--seed', 11)
     return out
+
+
+@pytest.fixture(scope='session')
+def shapes_centred(tmp_path_factory):
+    "A 120-image dataset of the one-object level (`centred`) that the `*-shapes1` presets train on."
+    out = tmp_path_factory.mktemp('centred')/'shapes'
+    run_cli('data', 'shapes', '--out', out, '--n-images', 120, '--seed', 11, '--level', 'centred')
+    return out

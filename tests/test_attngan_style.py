@@ -15,14 +15,6 @@ torch.set_num_threads(cpu_threads())          # the in-process training below: o
 FAST = {'model.ngf': 8, 'model.ndf': 4, 'model.nz': 8, 'model.c_dim': 8, 'model.w_dim': 8, 'model.n_mlp': 2}
 
 
-@pytest.fixture(scope='module')
-def shapes_centred(tmp_path_factory):
-    "A small dataset of the one-object level that attngan-style-shapes1 trains on."
-    out = tmp_path_factory.mktemp('centred')/'shapes'
-    run_cli('data', 'shapes', '--out', out, '--n-images', 60, '--seed', 11, '--level', 'centred')
-    return out
-
-
 def test_papermill_job_trains(tmp_path, shapes_centred):
     import subprocess
     from test_jobs import PAPERMILL, ROOT

@@ -13,14 +13,6 @@ from t2i_nb.contrastive import ssagan as sg
 FAST = ['batch_size=8', 'log_every=1', 'eval_every=0', 'model.ngf=4', 'model.ndf=4', 'model.mask_ch=4']
 
 
-@pytest.fixture(scope='module')
-def shapes_centred(tmp_path_factory):
-    "A small dataset of the one-object level that ssagan-shapes1 trains on."
-    out = tmp_path_factory.mktemp('centred')/'shapes'
-    run_cli('data', 'shapes', '--out', out, '--n-images', 120, '--seed', 11, '--level', 'centred')
-    return out
-
-
 def test_train_cli_end_to_end(tmp_path, shapes_centred):
     run = tmp_path/'run'
     r = run_cli('train', '--preset', 'ssagan-shapes1', '--run-dir', run, '--data', shapes_centred, '--steps', 2, '--eval-samples', 0,
