@@ -17,8 +17,8 @@ from .galip import GALIPRecipe, M_Block, NetG, PromptSchedule, _galip_paper
 from .recipes import register_recipe
 
 # %% auto #0
-__all__ = ['RATLIP_TABLE3', 'RATLIP_TABLE2', 'RATState', 'RATAffine', 'RATFuse', 'channel_shuffle', 'ShuffleAttention', 'SAConv',
-           'RATBlock', 'RATStack', 'ratlip_generator', 'skip_draws', 'RATLIPRecipe']
+__all__ = ['RATLIP_TABLE3', 'RATLIP_TABLE3_SHAPES1', 'RATLIP_TABLE2', 'RATState', 'RATAffine', 'RATFuse', 'channel_shuffle',
+           'ShuffleAttention', 'SAConv', 'RATBlock', 'RATStack', 'ratlip_generator', 'skip_draws', 'RATLIPRecipe']
 
 # %% ../nbs/31_ratlip.ipynb #d0886f16
 class RATState(nn.Module):
@@ -153,4 +153,5 @@ register_preset('ratlip-shapes1', **_ratlip(PRESETS['galip-shapes1']))     # and
 # %% ../nbs/31_ratlip.ipynb #311c553e
 RATLIP_TABLE3 = {'GALIP': ('galip-shapes', {}), 'RAT, no SA': ('ratlip-shapes', {'model.attention': False}),
                  'RATLIP (RAT + SA)': ('ratlip-shapes', {})}
+RATLIP_TABLE3_SHAPES1 = {'GALIP': ('galip-shapes1', {}), 'RATLIP (RAT + SA)': ('ratlip-shapes1', {})}   # the one-object level
 RATLIP_TABLE2 = {f'h={h}': ('ratlip-shapes', {'model.rnn_hidden': h}) for h in (0, 4, 8, 16, 32, 64, 128)}
