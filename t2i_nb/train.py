@@ -220,6 +220,9 @@ class Trainer:
             if not ref.exists():
                 write_text_atomic(ref, json.dumps(_nan_to_none(semantic_reference(self.curve_data, cfg.eval_n, self.oracle)), indent=1) + '\n')
             if self.step == 0: self.curve_point()                 # the untrained generator: the curve's first point
+            elif self.step % cfg.eval_every == 0:         # resumed at a curve step: make its point if a kill lost it
+                path = self.run_dir/'accuracy.jsonl'
+                if self.step not in {r['step'] for r in (_log_records(path) if path.exists() else [])}: self.curve_point()
         for m in r.models.values(): m.train()
         acc, n_acc, t0, t_start, start = {}, 0, time.perf_counter(), time.perf_counter(), self.step
         bar = None

@@ -152,3 +152,22 @@ def test_t2i_threads_pins_a_cpu_run(tmp_path, shapes_small, monkeypatch):
         monkeypatch.setenv('T2I_THREADS', '1')
         Trainer(cfg, tmp_path/'b', progress=False); assert torch.get_num_threads() == 1
     finally: torch.set_num_threads(before)
+
+
+def test_resume_makes_the_curve_point_a_kill_lost(tmp_path, shapes_small):
+    "Killed after the step-2 checkpoint but before its learning-curve point: the resumed run writes that point itself."
+    from t2i_nb.config import make_config
+    from t2i_nb.train import train
+    cfg = make_config('toy-shapes', {'data_root': str(shapes_small), 'device': 'cpu', 'steps': 4, 'eval_every': 2,
+                                     'eval_n': 20, 'ckpt_every': 2, 'sample_every': 0})
+    run = tmp_path/'run'
+    train(cfg, run, progress=False, until=2)
+    path = run/'accuracy.jsonl'
+    lines = path.read_text().splitlines()
+    assert [json.loads(l)['step'] for l in lines] == [0, 2] and (run/'checkpoints'/'step-00000002.pt').exists()
+    path.write_text(lines[0] + '\n')                                             # what the kill left
+    train(cfg, run, progress=False)
+    got = [json.loads(l) for l in path.read_text().splitlines()]
+    assert [r['step'] for r in got] == [0, 2, 4]
+    drop = lambda r: {k: v for k, v in r.items() if k != 'seconds'}
+    assert drop(got[1]) == drop(json.loads(lines[1]))                            # the same point as before the kill
