@@ -6,15 +6,18 @@ Tolerances (on every logged loss of both steps, absolute below 1, relative above
 reorder float32 arithmetic (another memory format, Adam implementation, summation order, compiled kernels): the
 forward agrees to ~1e-6, but Adam divides each gradient by its own running scale, so a rounding difference in a
 near-zero gradient moves that weight by up to the learning rate, and step 2's losses then differ by up to ~3e-4
-(measured); 0.25 for bf16 autocast (8-bit mantissa: the G loss of step 1, −C − 4·cos after a bf16 D update,
-moved by 0.16 in one measurement, so this is a sanity bound, not a precision claim). `tf32` and `cudnn_benchmark` do nothing on the CPU; they ride
+(measured); 0.6 for bf16 autocast, a sanity bound, not a precision claim. bf16 has an 8-bit mantissa. The G loss of
+step 1 (−C − 4·cos, after one bf16 D update) moved by 0.16 in one measurement. After the frozen CLIP was kept in eval
+mode (2026-11-30) it moved by 0.50 (CI). Yet the bf16 CLIP forward itself agrees with fp32 to a cosine of 0.99998 on
+real and generated images. The spread comes from D's first Adam step: bf16 flips the sign of near-zero gradients,
+and Adam moves each of those weights by about the learning rate. `tf32` and `cudnn_benchmark` do nothing on the CPU; they ride
 along with `foreach`."""
 import math
 
 import pytest
 import torch
 
-TOL = {'share_trunk': 2e-3, 'channels_last': 2e-3, 'foreach+tf32': 2e-3, 'fused': 2e-3, 'compile': 2e-3, 'bf16': 0.25}
+TOL = {'share_trunk': 2e-3, 'channels_last': 2e-3, 'foreach+tf32': 2e-3, 'fused': 2e-3, 'compile': 2e-3, 'bf16': 0.6}
 
 
 @pytest.fixture(scope='module')
