@@ -9,7 +9,7 @@ near-zero gradient moves that weight by up to the learning rate, and step 2's lo
 (measured); 0.6 for bf16 autocast, a sanity bound, not a precision claim. bf16 has an 8-bit mantissa. The G loss of
 step 1 (−C − 4·cos, after one bf16 D update) moved by 0.16 in one measurement. After the frozen CLIP was kept in eval
 mode (2026-11-30) it moved by 0.50 (CI). Yet the bf16 CLIP forward itself agrees with fp32 to a cosine of 0.99998 on
-real and generated images. The spread comes from D's first Adam step: bf16 flips the sign of near-zero gradients,
+real and generated images. The spread most likely comes from D's first Adam step (inferred, not measured): bf16 flips the sign of near-zero gradients,
 and Adam moves each of those weights by about the learning rate. `tf32` and `cudnn_benchmark` do nothing on the CPU; they ride
 along with `foreach`."""
 import math
