@@ -5,25 +5,23 @@
 # %% ../../nbs/53_attngan_style.ipynb #833de580
 from __future__ import annotations
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..config import register_preset
-from ..core import MissingFileError, T2IError
+from ..core import T2IError
 from ..hdgan import CondAugment, ResBlock, kl_loss
 from ..recipes import Recipe, register_recipe
-from .damsm import (ENCODERS_FIX, GAMMA1, GAMMA2, GAMMA3, damsm_captions, load_image_encoder, load_text_encoder,
-                                       same_caption_mask)
+from .damsm import GAMMA1, GAMMA2, GAMMA3, same_caption_mask
 from .losses import LAMBDAS_STYLE, TAU, right_losses
-from .ssagan import LAMBDA_KEYS, SSAGANRecipe, load_captioner, load_shapes_damsm, table1_variants, vocab_map
+from .ssagan import LAMBDA_KEYS, SSAGANRecipe, frozen_damsm, load_captioner, table1_variants
 
 # %% auto #0
 __all__ = ['TABLE1_STYLE', 'EqLinear', 'EqConv2d', 'pixel_norm', 'MappingNetwork', 'ModConv', 'StyleLayer', 'ToRGB', 'word_mask',
            'WordAttention', 'stage_sizes', 'StyleAttnG', 'ResDBlock', 'd_widths', 'StageD', 'attngan_d_loss',
-           'attngan_g_adv', 'frozen_damsm', 'AttnGANStyleRecipe', 'table1_style_variants']
+           'attngan_g_adv', 'AttnGANStyleRecipe', 'table1_style_variants']
 
 # %% ../../nbs/53_attngan_style.ipynb #c6f67aa9
 def _lrelu(x: torch.Tensor) -> torch.Tensor: return F.leaky_relu(x, 0.2) * math.sqrt(2)    # StyleGAN2's fused_lrelu gain
@@ -91,8 +89,9 @@ class StyleLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, cout, 1, 1))
     def forward(self, x, w, noise: torch.Tensor | None = None):
         x = self.conv(x, w)
-        if noise is None: noise = torch.randn(len(x), 1, *x.shape[-2:], device=x.device, dtype=x.dtype)
-        return _lrelu(x + self.noise_strength * noise + self.bias)
+        if noise is None and self.training: noise = torch.randn(len(x), 1, *x.shape[-2:], device=x.device, dtype=x.dtype)
+        if noise is not None: x = x + self.noise_strength * noise      # eval mode: none (StyleGAN2's noise_mode='none')
+        return _lrelu(x + self.bias)
 
 class ToRGB(nn.Module):
     "Modulated conv1×1 to RGB without demodulation, plus bias; added to the 2× up-sampled RGB of the layer before (the skip generator)."
@@ -218,18 +217,6 @@ def attngan_g_adv(Ds, fakes: list, sent) -> torch.Tensor:
     return total
 
 # %% ../../nbs/53_attngan_style.ipynb #d53a9cf4
-def frozen_damsm(cfg, device='cpu') -> tuple:
-    "(text encoder, image encoder, vocabulary map or None), frozen: the shapes DAMSM (`model.damsm`) or AttnGAN's released files, as `SSAGANRecipe`."
-    mc, ixtoword = cfg.model_cfg, damsm_captions(cfg)['ixtoword']
-    if cfg.dataset == 'shapes':
-        text, image, wordtoix = load_shapes_damsm(mc['damsm'])
-        vocab = vocab_map(ixtoword, wordtoix).to(device)
-    else:
-        for key in ('text_encoder', 'image_encoder'):
-            if not mc[key]: raise MissingFileError(Path(f'<model.{key}>'), f'DAMSM {key.replace("_", " ")}', ENCODERS_FIX)
-        text, image, vocab = load_text_encoder(mc['text_encoder'], len(ixtoword)), load_image_encoder(mc['image_encoder']), None
-    return (*(m.to(device).eval().requires_grad_(False) for m in (text, image)), vocab)
-
 @register_recipe('attngan-style')
 class AttnGANStyleRecipe(Recipe):
     "AttnGAN with StyleGAN2 blocks: BCE losses of three stage Ds, + λ1·DAMSM on the last image + KL of CA for G, and the Right Losses' terms by their λ."

@@ -24,8 +24,8 @@ from .losses import TAU, Captioner, right_losses
 # %% auto #0
 __all__ = ['DAMSM_ASSET', 'MAKE_DAMSM', 'LAMBDA_KEYS', 'PAPER_LAMBDAS', 'TABLE1_SSAGAN', 'SSCBN', 'mask_predictor', 'SSACNBlock',
            'ssa_g_channels', 'SSAGenerator', 'ssa_d_channels', 'SSADisc', 'ssagan_d_step_losses', 'ssagan_ma_gp',
-           'save_damsm', 'load_shapes_damsm', 'vocab_map', 'SSAGANRecipe', 'make_captioner', 'load_captioner',
-           'table1_variants']
+           'save_damsm', 'load_shapes_damsm', 'vocab_map', 'frozen_damsm', 'SSAGANRecipe', 'make_captioner',
+           'load_captioner', 'table1_variants']
 
 # %% ../../nbs/52_ssagan.ipynb #cef52276
 def _mlp(cond_dim: int, ch: int) -> nn.Sequential:
@@ -174,6 +174,18 @@ def vocab_map(data_ixtoword: dict, enc_wordtoix: dict) -> torch.Tensor:
 # %% ../../nbs/52_ssagan.ipynb #e4d82db4
 LAMBDA_KEYS = dict(damsm='lambda_damsm', cr='lambda_cr', cf='lambda_cf', cp='lambda_cp')
 
+def frozen_damsm(cfg, device='cpu') -> tuple:
+    "(text encoder, image encoder, vocabulary map or None), frozen: the shapes DAMSM (`model.damsm`) or AttnGAN's released files."
+    mc, ixtoword = cfg.model_cfg, damsm_captions(cfg)['ixtoword']
+    if cfg.dataset == 'shapes':
+        text, image, wordtoix = load_shapes_damsm(mc['damsm'])
+        vocab = vocab_map(ixtoword, wordtoix).to(device)
+    else:
+        for key in ('text_encoder', 'image_encoder'):
+            if not mc[key]: raise MissingFileError(Path(f'<model.{key}>'), f'DAMSM {key.replace("_", " ")}', ENCODERS_FIX)
+        text, image, vocab = load_text_encoder(mc['text_encoder'], len(ixtoword)), load_image_encoder(mc['image_encoder']), None
+    return (*(m.to(device).eval().requires_grad_(False) for m in (text, image)), vocab)
+
 @register_recipe('ssagan')
 class SSAGANRecipe(Recipe):
     "SSA-GAN (hinge + MA-GP as a second D step, −D + λ1·DAMSM for G) with the Right Losses' terms switchable by their λ."
@@ -184,15 +196,7 @@ class SSAGANRecipe(Recipe):
         self.noise = {'z': (mc['nz'],)}
         self.lambdas = {k: float(mc[v]) for k, v in LAMBDA_KEYS.items()}
         self.gammas = (mc['gamma1'], mc['gamma2'], mc['gamma3'])
-        ixtoword = damsm_captions(cfg)['ixtoword']
-        if cfg.dataset == 'shapes':
-            text, image, wordtoix = load_shapes_damsm(mc['damsm'])
-            self.vocab = vocab_map(ixtoword, wordtoix).to(device)
-        else:
-            for key in ('text_encoder', 'image_encoder'):
-                if not mc[key]: raise MissingFileError(Path(f'<model.{key}>'), f'DAMSM {key.replace("_", " ")}', ENCODERS_FIX)
-            text, image, self.vocab = load_text_encoder(mc['text_encoder'], len(ixtoword)), load_image_encoder(mc['image_encoder']), None
-        self.text_encoder, self.image_encoder = (m.to(device).eval().requires_grad_(False) for m in (text, image))
+        self.text_encoder, self.image_encoder, self.vocab = frozen_damsm(cfg, device)
         self.captioner = load_captioner(mc['captioner'], device) if self.lambdas['cp'] else None
         torch.manual_seed(cfg.seed)
         G = SSAGenerator(mc['ngf'], mc['nz'], mc['cond_dim'], cfg.image_size, mc['mask_ch'])
