@@ -237,6 +237,8 @@ def sweep_summary(table, metrics=('shape', 'colour', 'size', 'relation', 'all_co
         out[m] = [f'{a:.3f} ± {b:.3f}' if m != 'fid' else f'{a:.1f} ± {b:.1f}' for a, b in zip(mean[m], sd[m])]
     return out
 
+def _label(s): return int(s) if isinstance(s, (int, float)) and float(s).is_integer() else s   # 2.0 → 2; 'AVX2 s0' stays
+
 def paired_differences(table, baseline: str, metric: str):
     "Per-seed differences of `metric` from the `baseline` variant, their mean ± sd, and whether that is an effect."
     import pandas as pd
@@ -247,7 +249,7 @@ def paired_differences(table, baseline: str, metric: str):
         d = (wide[v] - wide[baseline]).dropna()
         mu, sd = float(d.mean()), float(d.std(ddof=1)) if len(d) > 1 else float('nan')
         effect = len(d) > 1 and ((d > 0).all() or (d < 0).all()) and abs(mu) > sd
-        rows.append(dict(variant=v, metric=metric, **{f'seed {int(s)}': round(float(x), 4) for s, x in d.items()},
+        rows.append(dict(variant=v, metric=metric, **{f'seed {_label(s)}': round(float(x), 4) for s, x in d.items()},
                          mean=round(mu, 4), sd=round(sd, 4), verdict='effect' if effect else 'within seed spread'))
     return pd.DataFrame(rows).set_index('variant')
 

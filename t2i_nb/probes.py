@@ -121,8 +121,8 @@ def metrics_table(metrics: dict):
 # %% ../nbs/10a_probes.ipynb #21044104
 def probe_targets(truths: list) -> list:
     "Per caption (in file order, all captions of each image): the facts the linear probes read."
-    from t2i_nb.data.shapes import SHAPES, COLOURS, SIZES, RELATIONS, INVERSE
-    cols, sizes, rows = list(COLOURS), list(SIZES), []
+    from t2i_nb.data.shapes import SHAPES, COLOURS, SIZES, RELATIONS, INVERSE, BACKGROUNDS
+    cols, sizes, bgs, rows = list(COLOURS), list(SIZES), list(BACKGROUNDS), []
     for t in truths:
         objs = t['objects']
         for m in t['captions']:
@@ -135,7 +135,8 @@ def probe_targets(truths: list) -> list:
                 a, b = SHAPES.index(objs[i]['shape']), SHAPES.index(objs[j]['shape'])
                 if a > b: a, b, r = b, a, INVERSE[r]               # one direction per pair: the lower shape index first
                 rel[a, b] = RELATIONS.index(r)
-            rows.append(dict(shape=shape, colour=colour, size=size, relation=rel, count=len(m['objects']) - 1))
+            rows.append(dict(shape=shape, colour=colour, size=size, relation=rel, count=len(m['objects']) - 1,
+                             background=bgs.index(t['background']) if m['background'] else -1))   # a quarter mention it
     return rows
 
 def linear_probe(X: torch.Tensor, y: torch.Tensor, n_classes: int, X_test: torch.Tensor, iters: int = 200,
@@ -159,11 +160,12 @@ def _probe_groups(T: list):
     yield from ((('size', s), 2, Z[:, s]) for s in range(5))
     yield from ((('relation', (a, b)), 4, R[:, a, b]) for a in range(5) for b in range(a + 1, 5))
     yield ('count', None), 3, torch.as_tensor([r['count'] for r in T])
+    yield ('background', None), 3, torch.as_tensor([r.get('background', -1) for r in T])
 
 @torch.no_grad()
 def text_probes(emb_train: torch.Tensor, truths_train: list, emb_test: torch.Tensor, truths_test: list) -> dict:
     """Linear-probe accuracies of sentence vectors (one row per caption, all captions of each image in order) for
-    shape, colour, size, relation and count, with each probe's majority-class chance level."""
+    shape, colour, size, relation, count and background, with each probe's majority-class chance level."""
     Ttr, Tte = list(_probe_groups(probe_targets(truths_train))), list(_probe_groups(probe_targets(truths_test)))
     hits, tot, base = {}, {}, {}
     shape_ok = shape_base = torch.ones(len(emb_test), dtype=torch.bool)

@@ -153,5 +153,6 @@ register_preset('ratlip-shapes1', **_ratlip(PRESETS['galip-shapes1']))     # and
 # %% ../nbs/31_ratlip.ipynb #311c553e
 RATLIP_TABLE3 = {'GALIP': ('galip-shapes', {}), 'RAT, no SA': ('ratlip-shapes', {'model.attention': False}),
                  'RATLIP (RAT + SA)': ('ratlip-shapes', {})}
-RATLIP_TABLE3_SHAPES1 = {'GALIP': ('galip-shapes1', {}), 'RATLIP (RAT + SA)': ('ratlip-shapes1', {})}   # the one-object level
+RATLIP_TABLE3_SHAPES1 = {'GALIP': ('galip-shapes1', {}), 'RAT, no SA': ('ratlip-shapes1', {'model.attention': False}),
+                         'RATLIP (RAT + SA)': ('ratlip-shapes1', {})}                     # the one-object level
 RATLIP_TABLE2 = {f'h={h}': ('ratlip-shapes', {'model.rnn_hidden': h}) for h in (0, 4, 8, 16, 32, 64, 128)}
