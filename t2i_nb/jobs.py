@@ -19,8 +19,8 @@ from .train import train
 
 # %% auto #0
 __all__ = ['GEN_FORMATS', 'GEN_FORMAT', 'SWEEP_COLUMNS', 'stored_config', 'evaluate_run', 'resolve_path', 'job_config', 'run_job',
-           'frozen_names', 'export_generator', 'generator_weights', 'load_generator', 'run_sweep', 'sweep_summary',
-           'paired_differences', 'sweep_reference']
+           'frozen_names', 'export_generator', 'generator_weights', 'load_generator', 'sweep_tag', 'run_sweep',
+           'sweep_summary', 'paired_differences', 'sweep_reference']
 
 # %% ../nbs/19a_jobs.ipynb #bfaa407c
 def stored_config(ck: dict, device='cpu') -> TrainConfig:
@@ -202,6 +202,10 @@ SWEEP_COLUMNS = {'fid': 'fid', 'kid_mean': 'kid', 'is_mean': 'IS', 'ms_ssim': 'm
                  'semantic_colour': 'colour', 'semantic_shape': 'shape', 'semantic_size': 'size', 'semantic_relation': 'relation',
                  'semantic_count': 'count', 'semantic_background': 'background', 'semantic_all_correct': 'all_correct'}
 
+def sweep_tag(variant: str, seed: int) -> str:
+    "The run folder of one (variant, seed) of a sweep: the name with every non-alphanumeric character as `_`."
+    return ''.join(ch if ch.isalnum() else '_' for ch in variant) + f'-s{seed}'
+
 def run_sweep(variants: dict, out_dir, csv, steps: int, seeds=(0,), eval_samples: int = 500,
               metrics='fid,semantic', batch_size: int | None = None):
     "Train and evaluate each `name: (preset, overrides)` variant for each seed; one table row per run, resumable."
@@ -215,8 +219,7 @@ def run_sweep(variants: dict, out_dir, csv, steps: int, seeds=(0,), eval_samples
             if (name, seed, steps) in rows: continue
             cfg = make_config(preset, {**over, 'steps': steps, 'seed': seed})
             G = RECIPES[cfg.model](cfg).G
-            tag = ''.join(ch if ch.isalnum() else '_' for ch in name) + f'-s{seed}'
-            s = run_job(preset, out/tag, steps=steps, seed=seed, batch_size=batch_size, overrides=over,
+            s = run_job(preset, out/sweep_tag(name, seed), steps=steps, seed=seed, batch_size=batch_size, overrides=over,
                         eval_samples=eval_samples, metrics=metrics, progress=False)
             rows[name, seed, steps] = dict(variant=name, preset=preset, steps=steps, seed=seed,
                 G_params_M=sum(p.numel() for p in G.parameters() if p.requires_grad) / 1e6, seconds=round(s['seconds'], 1),
