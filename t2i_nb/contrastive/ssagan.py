@@ -273,7 +273,7 @@ register_preset('ssagan-shapes', model='ssagan', dataset='shapes', text_encoder=
                 lr_g=1e-4, lr_d=4e-4, betas=(0.0, 0.9), log_every=25, sample_every=500, ckpt_every=500, n_grid=16,
                 model_cfg=_model_cfg(ngf=16, nz=32, ndf=16, mask_ch=16))
 register_preset('ssagan-shapes1', model='ssagan', dataset='shapes', level='centred', text_encoder='damsm-tokens', image_size=64,
-                batch_size=24, steps=600, lr_g=2e-4, lr_d=8e-4,                       # twice the paper's: measured below betas=(0.0, 0.9), log_every=10, eval_every=100, ckpt_every=100, n_grid=16,
+                batch_size=24, steps=600, lr_g=2e-4, lr_d=8e-4, betas=(0.0, 0.9), log_every=10, eval_every=100, ckpt_every=100, n_grid=16,
                 model_cfg=_model_cfg(ngf=16, nz=32, ndf=16, mask_ch=16))
 
 # %% ../../nbs/52_ssagan.ipynb #367343b3
