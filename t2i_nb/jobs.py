@@ -20,7 +20,8 @@ from .train import train
 # %% auto #0
 __all__ = ['GEN_FORMATS', 'GEN_FORMAT', 'SWEEP_COLUMNS', 'stored_config', 'evaluate_run', 'resolve_path', 'job_config', 'run_job',
            'frozen_names', 'export_generator', 'generator_weights', 'load_generator', 'sweep_tag', 'run_sweep',
-           'sweep_summary', 'paired_differences', 'sweep_reference']
+           'sweep_summary', 'paired_differences', 'sweep_reference', 'null_effect_rate', 'sweep_curves',
+           'split_accuracy', 'add_split_accuracy']
 
 # %% ../nbs/19a_jobs.ipynb #bfaa407c
 def stored_config(ck: dict, device='cpu') -> TrainConfig:
@@ -256,11 +257,11 @@ def paired_differences(table, baseline: str, metric: str):
                          mean=round(mu, 4), sd=round(sd, 4), verdict='effect' if effect else 'within seed spread'))
     return pd.DataFrame(rows).set_index('variant')
 
-def sweep_reference(preset: str, n: int = 500, overrides: dict | None = None, fid: bool = True):
-    "The 'real images' and 'chance' rows for a shapes sweep evaluated on the first `n` test captions."
+def sweep_reference(preset: str, n: int = 500, overrides: dict | None = None, fid: bool = True, split: str = 'test'):
+    "The 'real images' and 'chance' rows for a shapes sweep evaluated on the first `n` captions of `split`."
     import pandas as pd
     cfg = make_config(preset, overrides)
-    test = load_data(cfg, 'test')
+    test = load_data(cfg, split)
     ref = semantic_reference(test, n)
     rows = {'real images': ref['real'], 'chance (other captions)': ref['chance']}
     rows = {k: {a: v[a] for a in CURVE_ATTRS if a in v} for k, v in rows.items()}
@@ -269,3 +270,44 @@ def sweep_reference(preset: str, n: int = 500, overrides: dict | None = None, fi
         train = load_data(cfg, 'train', limit=n)
         rows['real images']['fid'] = fidelity(train.images, test.images, fid=True, kid=False, isc=False)['fid']
     return pd.DataFrame(rows).T
+
+# %% ../nbs/19a_jobs.ipynb #9efdff90
+def null_effect_rate(seeds: int = 3, trials: int = 200_000, seed: int = 0) -> float:
+    "How often `paired_differences` calls an effect between two rows that differ only by noise (normal, paired)."
+    d = torch.randn(trials, seeds, generator=torch.Generator().manual_seed(seed))
+    same = (d > 0).all(1) | (d < 0).all(1)
+    return float((same & (d.mean(1).abs() > d.std(1))).float().mean())
+
+def sweep_curves(table, out_dir) -> 'pd.DataFrame':
+    "Every run's learning curve (`18a_curves`), one row per (variant, seed, step)."
+    import pandas as pd
+    from t2i_nb.curves import read_curve
+    out = resolve_path(out_dir)
+    return pd.concat([read_curve(out/sweep_tag(v, int(s))).assign(variant=v, seed=int(s)) for v, s in zip(table.variant, table.seed)],
+                     ignore_index=True)
+
+@torch.no_grad()
+def split_accuracy(run_dir, split: str = 'heldout', n: int = 500, seed: int | None = None) -> dict:
+    "The oracle's accuracy of a run's newest generator on the first `n` captions of `split` (noise as the learning curves')."
+    from t2i_nb.curves import curve_point
+    from t2i_nb.eval.oracle import load_oracle
+    from t2i_nb.sample import load_for_sampling
+    recipe, G, info = load_for_sampling(run=run_dir)
+    if recipe.cfg.dataset != 'shapes': raise T2IError(f'split_accuracy reads images with the shapes oracle; the run trained on {recipe.cfg.dataset}')
+    data = load_data(recipe.cfg, split, limit=n, needs=type(recipe).text)
+    acc = curve_point(recipe, G, data, n, recipe.cfg.seed if seed is None else seed, 'cpu', load_oracle())
+    return dict(step=info['step'], **{a: acc[a] for a in CURVE_ATTRS if a in acc})
+
+def add_split_accuracy(csv, out_dir, split: str = 'heldout', n: int = 500) -> 'pd.DataFrame':
+    "Columns `{split}_{attribute}` for every run of a sweep's table; rows that have them are kept (resumable)."
+    import pandas as pd
+    csv = resolve_path(csv)
+    t = pd.read_csv(csv)
+    for i, r in t.iterrows():
+        if f'{split}_colour' in t and pd.notna(t.loc[i, f'{split}_colour']): continue
+        acc = split_accuracy(resolve_path(out_dir)/sweep_tag(r.variant, int(r.seed)), split, n)
+        for a in CURVE_ATTRS:
+            if a in acc: t.loc[i, f'{split}_{a}'] = acc[a]
+        with atomic_write(csv, 'w') as f: t.to_csv(f, index=False)
+    return t
+

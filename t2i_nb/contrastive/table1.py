@@ -20,7 +20,7 @@ from ..sample import load_for_sampling
 # %% auto #0
 __all__ = ['AGREE_ATTRS', 'CAPTIONER_SHAPES1', 'TABLE1_STEPS', 'STYLE_ROWS', 'main_object', 'caption_agreement',
            'paraphrase_fakes', 'table1_extras', 'table1_reference', 'table1_shapes1', 'table1_baseline',
-           'add_table1_extras', 'table1_curves', 'paraphrase_grid', 'null_effect_rate']
+           'add_table1_extras', 'paraphrase_grid']
 
 # %% ../../nbs/54_contrastive_table1.ipynb #8c1aed41
 AGREE_ATTRS = ('shape', 'colour', 'size')
@@ -116,15 +116,6 @@ def add_table1_extras(csv, out_dir, n_images: int = 100) -> 'pd.DataFrame':
         with atomic_write(csv, 'w') as f: t.to_csv(f, index=False)
     return t
 
-def table1_curves(table, out_dir) -> 'pd.DataFrame':
-    "Every run's learning curve (`18a_curves`), one row per (variant, seed, step)."
-    import pandas as pd
-    from t2i_nb.curves import read_curve
-    from t2i_nb.jobs import resolve_path, sweep_tag
-    out = resolve_path(out_dir)
-    return pd.concat([read_curve(out/sweep_tag(v, int(s))).assign(variant=v, seed=int(s)) for v, s in zip(table.variant, table.seed)],
-                     ignore_index=True)
-
 # %% ../../nbs/54_contrastive_table1.ipynb #d4b3725a
 def paraphrase_grid(runs: dict, image: int = 0, seed: int = 0, path=None):
     "Rows: runs (name → run folder); columns: the captions of test image `image`, one image each from its own noise."
@@ -144,10 +135,3 @@ def paraphrase_grid(runs: dict, image: int = 0, seed: int = 0, path=None):
         buf = io.BytesIO(); fig.savefig(buf, dpi=75); plt.close(fig)
         Image.open(buf).convert('RGB').quantize(256).save(path, optimize=True)
     return fig
-
-# %% ../../nbs/54_contrastive_table1.ipynb #e5262b81
-def null_effect_rate(seeds: int = 3, trials: int = 200_000, seed: int = 0) -> float:
-    "How often `paired_differences` calls an effect between two rows that differ only by noise (normal, paired)."
-    d = torch.randn(trials, seeds, generator=torch.Generator().manual_seed(seed))
-    same = (d > 0).all(1) | (d < 0).all(1)
-    return float((same & (d.mean(1).abs() > d.std(1))).float().mean())
