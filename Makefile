@@ -40,8 +40,11 @@ demo: $(STAMP)
 # BLAS and OpenMP start a thread per core, and four spinning threads on two cores make e.g. the 2,048-dimensional
 # eigendecompositions of FID several times slower.
 TEST_ENV := T2I_THREADS=1 OMP_NUM_THREADS=1
+# The notebooks make their datasets, runs and weight files in temporary folders (about 1 GB in all): those go into one
+# folder, removed afterwards. pytest removes a passing test's folder at once (pytest.ini); a failing one's stays.
 test: $(STAMP) check-sync
-	$(TEST_ENV) $(BIN)/nbdev_test --n_workers 2 --timing --skip_file_re "$$($(BIN)/python tools/kept_outputs.py --skip-re)"
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && export TMPDIR="$$tmp" && \
+	$(TEST_ENV) $(BIN)/nbdev_test --n_workers 2 --timing --skip_file_re "$$($(BIN)/python tools/kept_outputs.py --skip-re)" && \
 	$(TEST_ENV) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/kept_outputs.py --check --workers 2
 	$(TEST_ENV) $(BIN)/python -m pytest tests/ -q -p no:cacheprovider -n 2 --dist load --durations=15
 

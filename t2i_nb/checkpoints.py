@@ -4,6 +4,7 @@
 
 # %% ../nbs/18_checkpoints.ipynb #dd415ee2
 from __future__ import annotations
+import hashlib
 from pathlib import Path
 
 import torch
@@ -14,11 +15,13 @@ from .core import DataError, MissingFileError, T2IError, atomic_write
 from .parallel import unwrap
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'MATHS_FIELDS', 'checkpoint_path', 'list_checkpoints', 'save_checkpoint', 'load_checkpoint',
-           'load_state']
+__all__ = ['CKPT_FORMATS', 'CKPT_FORMAT', 'MATHS_FIELDS', 'checkpoint_path', 'list_checkpoints', 'save_checkpoint',
+           'load_checkpoint', 'load_state', 'frozen_names', 'frozen_digest', 'drop_frozen', 'with_frozen',
+           'generator_state']
 
 # %% ../nbs/18_checkpoints.ipynb #66013df4
-CKPT_FORMAT = 't2i_nb-checkpoint-1'
+CKPT_FORMATS = ('t2i_nb-checkpoint-1', 't2i_nb-checkpoint-2')   # -2: frozen parameters left out, with their fingerprint
+CKPT_FORMAT = CKPT_FORMATS[-1]
 
 def checkpoint_path(run_dir, step: int) -> Path: return Path(run_dir)/'checkpoints'/f'step-{step:08d}.pt'
 
@@ -43,7 +46,7 @@ def load_checkpoint(path, cfg: TrainConfig | None = None) -> dict:
         raise DataError(f"'{path}' cannot be read as a t2i_nb checkpoint ({type(e).__name__}: {str(e)[:200]}). Nothing was "
                         "deleted. To continue from the newest checkpoint that loads, resume with 'previous' (t2i train "
                         "--resume previous, or the job's resume='previous'): it moves this file aside to *.corrupt.") from None
-    if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
+    if not isinstance(ck, dict) or ck.get('format') not in CKPT_FORMATS:
         raise DataError(f"'{path}' is not a t2i_nb training checkpoint (no format tag {CKPT_FORMAT!r}).")
     if cfg is not None and (ck['model'], ck['preset']) != (cfg.model, cfg.preset):
         raise T2IError(f"'{path}' was written by model {ck['model']!r} with preset {ck['preset']!r}, but this run is "
@@ -68,3 +71,39 @@ def load_state(module: nn.Module, sd: dict, what: str, path):
         first = str(e).split('\n')[1].strip() if '\n' in str(e) else str(e)
         raise T2IError(f"'{path}': the saved {what} does not fit this model ({first[:300]}). The checkpoint was made "
                        'with other model settings (model.* overrides); resume with the same settings, or use a new run folder.') from None
+
+# %% ../nbs/18_checkpoints.ipynb #3ebbdf05
+def frozen_names(module: nn.Module) -> list:
+    "A module's frozen parameters (a pretrained CLIP, the mini-CLIP, a DAMSM encoder): its recipe rebuilds them."
+    return sorted(n for n, p in unwrap(module).named_parameters() if not p.requires_grad)
+
+def frozen_digest(sd: dict, names) -> str:
+    "A fingerprint of the tensors `names` of `sd`: SHA-256 over each name and its fp32 bytes (16 hex digits)."
+    h = hashlib.sha256()
+    for n in names: h.update(n.encode()); h.update(sd[n].detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def drop_frozen(sd: dict, names) -> dict:
+    "`sd` without the tensors `names`."
+    names = set(names)
+    return {k: v for k, v in sd.items() if k not in names}
+
+def with_frozen(module: nn.Module, sd: dict, saved: dict | None, what: str, path, names=None, hint: str = '') -> dict:
+    """`sd` completed with `module`'s own frozen parameters (`names`, by default `frozen_names(module)`) that the file left
+    out; refused when they are not the ones it was saved with (`saved`: `dict(n=..., digest=...)`)."""
+    names = [n for n in (frozen_names(module) if names is None else names) if n not in sd]
+    if not names: return sd                       # the file carries them (an older checkpoint, keep_frozen)
+    own = unwrap(module).state_dict()
+    if not saved or len(names) != saved['n'] or frozen_digest(own, names) != saved['digest']:
+        was = f"{saved['n']} tensors, fingerprint {saved['digest']}" if saved else 'no fingerprint in the file'
+        raise DataError(f"'{path}': the {what} was trained with other frozen weights ({was}) than this model's "
+                        f"({len(names)} tensors, fingerprint {frozen_digest(own, names)}). " + (hint or
+                        'Build the model from the weight files it was trained with (the config stored in the checkpoint names them).'))
+    return {**sd, **{n: own[n] for n in names}}
+
+def generator_state(ck: dict, recipe, path) -> dict:
+    "The generator's full weights in training checkpoint `ck` (its EMA where it has one), frozen parts from `recipe.G`."
+    name = recipe.generator_name
+    sd = ck['ema'] if ck.get('ema') else ck['models'][name]
+    return with_frozen(recipe.G, sd, (ck.get('frozen') or {}).get(name), 'generator', path)
+

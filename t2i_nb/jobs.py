@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 
 from .batches import load_data
-from .checkpoints import list_checkpoints, load_checkpoint, load_state
+from .checkpoints import (frozen_digest, frozen_names, generator_state, list_checkpoints, load_checkpoint, load_state,
+                                with_frozen)
 from .config import TrainConfig, load_models, make_config
 from .core import DataError, MissingFileError, T2IError, atomic_write, resolve_device, write_text_atomic
 from .curves import CURVE_ATTRS, _nan_to_none, generate_for, semantic_reference
@@ -19,9 +20,9 @@ from .train import train
 
 # %% auto #0
 __all__ = ['GEN_FORMATS', 'GEN_FORMAT', 'SWEEP_COLUMNS', 'stored_config', 'evaluate_run', 'resolve_path', 'job_config', 'run_job',
-           'frozen_names', 'export_generator', 'generator_weights', 'load_generator', 'sweep_tag', 'run_sweep',
-           'sweep_summary', 'paired_differences', 'sweep_reference', 'null_effect_rate', 'sweep_curves',
-           'split_accuracy', 'add_split_accuracy']
+           'export_generator', 'generator_weights', 'load_generator', 'sweep_tag', 'run_sweep', 'sweep_summary',
+           'paired_differences', 'sweep_reference', 'null_effect_rate', 'sweep_curves', 'split_accuracy',
+           'add_split_accuracy']
 
 # %% ../nbs/19a_jobs.ipynb #bfaa407c
 def stored_config(ck: dict, device='cpu') -> TrainConfig:
@@ -52,7 +53,7 @@ def evaluate_run(run_dir, n_samples: int | None = None, metrics=None, device='cp
         raise T2IError(f"protocol {proto.name!r} reports {', '.join(proto.metrics)}, not {', '.join(extra)}: choose another protocol")
     recipe = RECIPES[cfg.model](cfg, device)
     G = recipe.G
-    load_state(G, ck['ema'] if ck.get('ema') else ck['models'][recipe.generator_name], 'generator', path)
+    load_state(G, generator_state(ck, recipe, path), 'generator', path)
     test = load_data(cfg, 'test', lazy=proto.extractor != 'shapes-oracle')   # a paper protocol needs the text, not the images
     if proto.extractor == 'shapes-oracle':
         n = min(n_samples or 1000, len(test) * test.captions_per_image)
@@ -142,16 +143,6 @@ def run_job(preset: str, run_dir, data_root: str = '', steps: int | None = None,
 GEN_FORMATS = ('t2i_nb-generator-1', 't2i_nb-generator-2')   # -2: frozen weights left out, optionally fp16
 GEN_FORMAT = GEN_FORMATS[-1]
 
-def frozen_names(G) -> list:
-    "G's frozen parameters (GALIP's CLIP ViT): the recipe rebuilds them from their own source, so a file need not carry them."
-    return sorted(n for n, p in G.named_parameters() if not p.requires_grad)
-
-def _digest(sd: dict, names) -> str:
-    import hashlib
-    h = hashlib.sha256()
-    for n in names: h.update(n.encode()); h.update(sd[n].detach().float().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
-
 def export_generator(run_dir, out, checkpoint=None, half: bool = False) -> Path:
     """Write the config and generator weights of a run's newest (or given) checkpoint to `out`, without G's frozen
     weights (with their fingerprint instead); `half` stores the floating tensors in fp16 (half the bytes)."""
@@ -161,12 +152,12 @@ def export_generator(run_dir, out, checkpoint=None, half: bool = False) -> Path:
     ck = load_checkpoint(path)
     load_models()
     recipe = RECIPES[ck['model']](stored_config(ck), 'cpu')           # which of G's parameters are frozen
-    sd = ck['ema'] if ck.get('ema') else ck['models'][recipe.generator_name]
+    sd = generator_state(ck, recipe, path)                             # the frozen parts too (18_checkpoints)
     frozen = [n for n in frozen_names(recipe.G) if n in sd]
     keep = {k: v.half() if half and v.is_floating_point() else v for k, v in sd.items() if k not in frozen}
     state = dict(format=GEN_FORMAT, model=ck['model'], preset=ck['preset'], config=ck['config'], step=ck['step'],
                  generator=keep, dtype='float16' if half else 'float32',
-                 frozen=dict(n=len(frozen), digest=_digest(sd, frozen)))
+                 frozen=dict(n=len(frozen), digest=frozen_digest(sd, frozen)))
     with atomic_write(out) as f: torch.save(state, f)
     return Path(out)
 
@@ -175,13 +166,8 @@ def generator_weights(ck: dict, G, path) -> dict:
     file left them out, refused if they are not the ones it was trained with."""
     sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['generator'].items()}
     if ck['format'] == GEN_FORMATS[0]: return sd
-    own = G.state_dict()
-    frozen = [n for n in frozen_names(G) if n not in sd]
-    if len(frozen) != ck['frozen']['n'] or _digest(own, frozen) != ck['frozen']['digest']:
-        raise DataError(f"'{path}': the generator was trained with other frozen weights ({ck['frozen']['n']} tensors, "
-                        f"fingerprint {ck['frozen']['digest']}) than this model's CLIP ({len(frozen)} tensors, fingerprint "
-                        f"{_digest(own, frozen)}). Load the CLIP it was trained with (config: {ck['config'].get('model_cfg', {}).get('clip_pretrained')}).")
-    return {**sd, **{n: own[n] for n in frozen}}
+    return with_frozen(G, sd, ck['frozen'], 'generator', path, hint=f"Load the CLIP it was trained with (config: "
+                       f"{ck['config'].get('model_cfg', {}).get('clip_pretrained')}).")
 
 def load_generator(path, device='cpu') -> tuple:
     "(recipe, generator in eval mode) from a file written by `export_generator`."

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import torch
 
 from .batches import _mix, text_encoder
-from .checkpoints import CKPT_FORMAT, list_checkpoints, load_state
+from .checkpoints import CKPT_FORMATS, generator_state, list_checkpoints, load_state
 from .config import load_models, make_config
 from .core import DataError, MissingFileError, T2IError, project_root, resolve_device, to_float, to_uint8, write_text_atomic
 from .jobs import GEN_FORMATS, generator_weights, stored_config
@@ -59,19 +59,19 @@ def load_for_sampling(run=None, checkpoint=None, device='cpu') -> tuple:
     if not path.is_file(): raise MissingFileError(path, 'checkpoint', 'Pass a run\'s checkpoints/step-*.pt, a file written by export_generator, or a run folder with --run.')
     ck = _read(path, 'checkpoint')
     fmt = ck.get('format') if isinstance(ck, dict) else None
-    if fmt not in (CKPT_FORMAT, *GEN_FORMATS):
+    if fmt not in (*CKPT_FORMATS, *GEN_FORMATS):
         hint = (' It is an official GALIP checkpoint: sample from it with --official-galip FILE (and --clip-weights).'
                 if _is_official_galip(ck) else ' Pass a training checkpoint (checkpoints/step-*.pt) or a file written by export_generator.')
         raise DataError(f"'{path}' is neither a t2i_nb training checkpoint nor an exported generator." + hint)
     load_models()
     device = resolve_device(device); cfg = stored_config(ck, device)
     recipe = RECIPES[cfg.model](cfg, device)
-    sd = generator_weights(ck, recipe.G, path) if fmt in GEN_FORMATS else (ck['ema'] if ck.get('ema') else ck['models'][recipe.generator_name])
+    sd = generator_weights(ck, recipe.G, path) if fmt in GEN_FORMATS else generator_state(ck, recipe, path)
     load_state(recipe.G, sd, 'generator', path)
     recipe.G.eval(); recipe.step = int(ck['step'])
     info = dict(source='run' if run is not None else ('generator file' if fmt in GEN_FORMATS else 'checkpoint'),
                 checkpoint=str(path), step=int(ck['step']), preset=cfg.preset, model=cfg.model,
-                weights='ema' if fmt == CKPT_FORMAT and ck.get('ema') else 'generator')
+                weights='ema' if fmt in CKPT_FORMATS and ck.get('ema') else 'generator')
     return recipe, recipe.G, info
 
 # %% ../nbs/19b_sample.ipynb #6472be2a

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .batches import TextImageData, _cast, _mix, _to, load_data
-from .checkpoints import CKPT_FORMAT, checkpoint_path, list_checkpoints, load_checkpoint, load_state, save_checkpoint
+from .checkpoints import (CKPT_FORMAT, checkpoint_path, drop_frozen, frozen_digest, frozen_names, list_checkpoints,
+                                load_checkpoint, load_state, save_checkpoint, with_frozen)
 from .config import TrainConfig, load_models
 from .core import DataError, MissingFileError, T2IError, atomic_write, cpu_threads, seed_everything, to_uint8, write_text_atomic
 from .curves import _log_records, _nan_to_none, curve_point, plot_accuracy, semantic_reference
@@ -92,29 +93,41 @@ class Trainer:
         self.schedulers = {k: torch.optim.lr_scheduler.LambdaLR(o, lam) for k, o in self.recipe.optimizers.items()}
         self.recipe.scalers = make_scalers(self.recipe.optimizers, self.device) if cfg.amp == 'fp16' else {}
         self.step = self.saved_step = 0
+        self._frozen_parts = None
         self._resume(resume)
 
     # -- state ------------------------------------------------------------------------------------------
+    def frozen(self) -> dict:
+        "{module: (its frozen parameter names, their fingerprint)}, which checkpoints leave out (18_checkpoints); once."
+        if self._frozen_parts is None:
+            self._frozen_parts = {} if getattr(self.recipe, 'keep_frozen', False) else {
+                k: (n, frozen_digest(unwrap(m).state_dict(), n)) for k, m in self.recipe.models.items() if (n := frozen_names(m))}
+        return self._frozen_parts
+
     def state(self) -> dict:
-        r = self.recipe
+        r, fz = self.recipe, self.frozen()
+        out = lambda k, sd: drop_frozen(sd, fz[k][0]) if k in fz else sd       # the EMA is G's copy: G's names
         return dict(format=CKPT_FORMAT, model=self.cfg.model, preset=self.cfg.preset, config=self.cfg.to_dict(),
-                    step=self.step, models={k: unwrap(m).state_dict() for k, m in r.models.items()},
+                    step=self.step, models={k: out(k, unwrap(m).state_dict()) for k, m in r.models.items()},
+                    frozen={k: dict(n=len(n), digest=d) for k, (n, d) in fz.items()},
                     optimizers={k: o.state_dict() for k, o in r.optimizers.items()},
                     schedulers={k: s.state_dict() for k, s in self.schedulers.items()},
                     scalers={k: s.state_dict() for k, s in r.scalers.items()},
-                    ema=self.ema.state_dict() if self.ema else None,
+                    ema=out(r.generator_name, self.ema.state_dict()) if self.ema else None,
                     rng=dict(torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []))
 
     def load(self, path):
         ck = load_checkpoint(path, self.cfg)
-        r = self.recipe
+        r, saved = self.recipe, ck.get('frozen') or {}
         for k, m in r.models.items():
             if k not in ck['models']: raise T2IError(f"'{path}' has no weights for module {k!r}")
-            load_state(m, ck['models'][k], f'module {k!r}', path)
+            load_state(m, with_frozen(m, ck['models'][k], saved.get(k), f'module {k!r}', path), f'module {k!r}', path)
         for k, o in r.optimizers.items(): o.load_state_dict(ck['optimizers'][k])
         for k, s in self.schedulers.items(): s.load_state_dict(ck['schedulers'][k])
         self._load_scalers(ck)
-        if self.ema and ck.get('ema'): self.ema.load_state_dict(ck['ema'])
+        if self.ema and ck.get('ema'):
+            g = r.generator_name
+            self.ema.load_state_dict(with_frozen(self.ema.module, ck['ema'], saved.get(g), 'EMA generator', path, frozen_names(r.models[g])))
         torch.set_rng_state(ck['rng']['torch'])
         if torch.cuda.is_available() and ck['rng']['cuda']: torch.cuda.set_rng_state_all(ck['rng']['cuda'])
         self.step = self.saved_step = int(ck['step'])

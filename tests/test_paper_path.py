@@ -4,7 +4,7 @@ under their papers' protocols with stand-in weight files (seeded random values i
 What this proves: every line from `papermill nbs/jobs/train.ipynb -p preset galip-cub` to `metrics.json` runs, and the
 record names torchvision's Inception and ViT-B/32 with the files' fingerprints, the protocol's sample-count formula,
 and never the shapes oracle or mini-CLIP. What it cannot prove: the numbers (the weights are random)."""
-import json, os, subprocess, sys
+import json, os, shutil, subprocess, sys
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +24,9 @@ BIN = Path(sys.executable).parent
 @pytest.fixture(scope='module')
 def standins(tmp_path_factory):
     d = tmp_path_factory.mktemp('weights')
-    return dict(inception=stand_in_inception(d/WEIGHT_FILES['torchvision-inception-v3']['file']),
-                clip=stand_in_clip(d/'ViT-B-32-openai.pt'))
+    yield dict(inception=stand_in_inception(d/WEIGHT_FILES['torchvision-inception-v3']['file']),
+               clip=stand_in_clip(d/'ViT-B-32-openai.pt'))
+    shutil.rmtree(d, ignore_errors=True)                      # 400 MB: not kept until the session ends
 
 
 def job(tmp_path, standins, preset, data, **params):
@@ -53,6 +54,9 @@ def test_galip_cub_job_reports_its_protocol(tmp_path, standins, monkeypatch):
     cub = make_cub(tmp_path/'birds')
     n_test = len(T2IDataset(cub, 'cub', 'test').keys)
     m = job(tmp_path, standins, 'galip-cub', cub, eval_passes=1, eval_batch=2, overrides=CPU)
+    import torch                      # the checkpoint keeps the frozen ViT's fingerprint, not its weights (twice: G and EMA)
+    ck = torch.load(next((tmp_path/'galip-cub'/'checkpoints').glob('step-*.pt')), map_location='cpu', weights_only=True)
+    assert ck['frozen']['G']['n'] > 100 and not any('CLIP_ViT.visual.' in k for k in (*ck['models']['G'], *(ck['ema'] or {})))
     p = m['protocol']
     assert p['name'] == 'galip' and p['extractor']['kind'] == 'torchvision-inception-v3'
     assert p['extractor']['fingerprint'] == fingerprint(standins['inception'])

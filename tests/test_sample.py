@@ -3,7 +3,7 @@ ViT-B/32 (seeded random weights in the released files' formats; nothing is downl
 Measured on one thread of a busy 2-core machine: the shapes test about 20 s (a `t2i` start-up is most of it), the
 official one about 65 s (the two stand-in files, 300 MB + 500 MB, about 20 s; the command, ViT-B/32 + GALIP on 2
 images, about 45 s), the refusals about 15 s."""
-import json
+import json, shutil
 from types import SimpleNamespace
 
 import pytest
@@ -36,7 +36,8 @@ def test_sample_the_shapes_demo_model(tmp_path):
 def official(tmp_path_factory):
     d = tmp_path_factory.mktemp('official')
     clip = stand_in_clip(d/'ViT-B-32-stand-in.pt', seed=0)
-    return clip, stand_in_official_galip(d/'state_epoch_000.pth', clip, seed=0)
+    yield clip, stand_in_official_galip(d/'state_epoch_000.pth', clip, seed=0)
+    shutil.rmtree(d, ignore_errors=True)                      # 800 MB: not kept until the session ends
 
 
 def test_sample_a_stand_in_official_galip_checkpoint(tmp_path, official):

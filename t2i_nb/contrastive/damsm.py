@@ -296,6 +296,7 @@ class DAMSMRecipe(Recipe):
     "Pretraining AttnGAN's DAMSM encoders (`text`, `image`) with the matching loss; one Adam for both, the text encoder's gradient clipped."
     text = ('tokens', 'lengths')
     generator_name = 'text'
+    keep_frozen = True               # its checkpoint is where generator recipes read the encoders from, Inception included
     def __init__(self, cfg, device='cpu'):
         super().__init__(cfg, device)
         mc = cfg.model_cfg
