@@ -14,21 +14,16 @@ from .damsm import damsm_r_precision
 from .ssagan import load_shapes_damsm, table1_variants
 from .attngan_style import table1_style_variants
 from ..core import T2IError
-from ..eval.oracle import load_oracle, read_images
+from ..eval.oracle import load_oracle, main_object, read_images
 from ..sample import load_for_sampling
 
 # %% auto #0
-__all__ = ['AGREE_ATTRS', 'CAPTIONER_SHAPES1', 'TABLE1_STEPS', 'STYLE_ROWS', 'main_object', 'caption_agreement',
-           'paraphrase_fakes', 'table1_extras', 'table1_reference', 'table1_shapes1', 'table1_baseline',
-           'add_table1_extras', 'paraphrase_grid']
+__all__ = ['AGREE_ATTRS', 'CAPTIONER_SHAPES1', 'TABLE1_STEPS', 'STYLE_ROWS', 'caption_agreement', 'paraphrase_fakes',
+           'table1_extras', 'table1_reference', 'table1_shapes1', 'table1_baseline', 'add_table1_extras',
+           'paraphrase_grid']
 
 # %% ../../nbs/54_contrastive_table1.ipynb #8c1aed41
 AGREE_ATTRS = ('shape', 'colour', 'size')
-
-def main_object(reading: dict) -> dict:
-    "The attributes of the oracle's most confident object in one reading (`read_images`); None where it found no object."
-    o = reading['objects'][0] if reading['objects'] else {}
-    return {a: o.get(a) for a in AGREE_ATTRS}
 
 def caption_agreement(readings: list, n_images: int, n_captions: int) -> dict:
     "A_a over pairs of captions of one image, and A_a^other over pairs from images i and i+1; readings image-major."

@@ -18,8 +18,8 @@ from ..data.shapes_io import load_split
 
 # %% auto #0
 __all__ = ['COLOUR_NAMES', 'SIZE_NAMES', 'BACKGROUND_NAMES', 'MAX_OBJECTS', 'ORACLE_FORMAT', 'read_split', 'encode_truths',
-           'grid_targets', 'ShapesOracle', 'oracle_loss', 'recolour', 'augment', 'decode', 'read_images', 'fit_oracle',
-           'calibrate_features', 'oracle_path', 'save_oracle', 'load_oracle']
+           'grid_targets', 'ShapesOracle', 'oracle_loss', 'recolour', 'augment', 'decode', 'read_images', 'main_object',
+           'fit_oracle', 'calibrate_features', 'oracle_path', 'save_oracle', 'load_oracle']
 
 # %% ../../nbs/11_eval.oracle.ipynb #c8ce76aa
 COLOUR_NAMES, SIZE_NAMES, BACKGROUND_NAMES = tuple(COLOURS), tuple(SIZES), tuple(BACKGROUNDS)
@@ -206,6 +206,11 @@ def read_images(oracle: ShapesOracle, images: torch.Tensor, batch_size: int = 25
     return res
 
 ShapesOracle.read = read_images
+
+def main_object(reading: dict, attrs=('shape', 'colour', 'size')) -> dict:
+    "`attrs` of a reading's most confident object (None where it found none); 'background' is the image's."
+    o = reading['objects'][0] if reading['objects'] else {}
+    return {a: reading['background'] if a == 'background' else o.get(a) for a in attrs}
 
 # %% ../../nbs/11_eval.oracle.ipynb #79a24c80
 def fit_oracle(model: ShapesOracle, images: torch.Tensor, truths: list, epochs: float = 1, steps: int | None = None,

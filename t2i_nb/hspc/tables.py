@@ -13,14 +13,15 @@ import torch
 from ..batches import text_encoder
 from ..core import T2IError
 from ..data.shapes import Draws, Scene, ShapeObject, caption
-from ..eval.oracle import load_oracle, read_images
+from ..eval.oracle import load_oracle, main_object, read_images
 from .model import HSPC_TABLE3, HSPC_TABLE4
 from ..sample import load_for_sampling
 
 # %% auto #0
 __all__ = ['HSPC_TABLE3_SHAPES1', 'TABLE3_BASELINE', 'TABLE3_STEPS', 'FIG6_SCENE', 'FIG6_EDITS', 'HSPC_TABLE4_SHAPES1',
-           'TABLE4_FULL', 'fig6_caption', 'edit_caption', 'fig6_captions', 'encode_parsed', 'edit_images',
-           'edit_effects', 'fig6_grid']
+           'TABLE4_FULL', 'TABLE2_ROWS', 'TABLE2_IMAGES', 'HSPC_TABLE2_SHAPES1', 'TABLE2_BASELINE', 'TABLE2_LEVEL',
+           'fig6_caption', 'edit_caption', 'fig6_captions', 'encode_parsed', 'edit_images', 'edit_effects', 'fig6_grid',
+           'convergence']
 
 # %% ../../nbs/42_hspc_tables.ipynb #8ba996c1
 HSPC_TABLE3_SHAPES1 = {name: ('hspc-shapes1', over) for name, (_, over) in HSPC_TABLE3.items()}
@@ -76,15 +77,11 @@ def edit_images(run_dir, captions: dict, n: int = 8, seed: int = 0) -> torch.Ten
     return torch.stack([recipe.generate({k: v[[i] * n] for k, v in text.items()}, noise, G).float().clamp(-1, 1)
                         for i in range(len(captions))])
 
-def _attrs(r: dict) -> dict:
-    o = r['objects'][0] if r['objects'] else {}
-    return {'shape': o.get('shape'), 'colour': o.get('colour'), 'size': o.get('size'), 'background': r['background']}
-
 def edit_effects(images: torch.Tensor, captions: dict, attrs: dict = FIG6_SCENE, edits: dict = FIG6_EDITS) -> 'pd.DataFrame':
     "Per edit: how often the edited image shows the new value, how often the original's does, how often the rest stays."
     import pandas as pd
     names = list(captions)
-    read = {name: [_attrs(r) for r in read_images(load_oracle(), images[i])] for i, name in enumerate(names)}
+    read = {name: [main_object(r, list(attrs)) for r in read_images(load_oracle(), images[i])] for i, name in enumerate(names)}
     rows = {}
     for a, new in edits.items():
         rest = [b for b in attrs if b != a]
@@ -117,3 +114,25 @@ def fig6_grid(images: torch.Tensor, captions: dict, title: str = '', path=None):
 # %% ../../nbs/42_hspc_tables.ipynb #c230e0be
 HSPC_TABLE4_SHAPES1 = {name: ('hspc-shapes1', over) for name, (_, over) in HSPC_TABLE4.items()}
 TABLE4_FULL = 'G, L, G'
+
+# %% ../../nbs/42_hspc_tables.ipynb #6807e62e
+TABLE2_ROWS = [('mean', 32), ('max-mis', 32), ('max-fake', 32), ('both', 32), ('mean', 16), ('max-mis', 16)]
+TABLE2_IMAGES = TABLE3_STEPS * 32          # every row sees Table 3's 11,520 images: batch 16 trains twice the steps
+HSPC_TABLE2_SHAPES1 = {f'{v} b{b}': ('hspc-shapes1', {'model.hmma': v, 'batch_size': b, 'eval_every': 1600 // b})
+                       for v, b in TABLE2_ROWS}
+TABLE2_BASELINE, TABLE2_LEVEL = 'mean b32', ('colour', 0.75)
+
+def convergence(curves, batch: dict, attr: str = 'colour', level: float = 0.75) -> 'pd.DataFrame':
+    """Per run of learning curves (`sweep_curves`): the images seen when `attr` first reaches `level` (NaN: never),
+    and the area under the `attr` curve over the images seen, divided by them (trapezoid; 1 = right from the start).
+    `batch`: variant -> batch size."""
+    import numpy as np, pandas as pd
+    rows = []
+    for (v, s), c in curves.sort_values('step').groupby(['variant', 'seed'], sort=False):
+        x, y = c.step.to_numpy() * batch[v], c[attr].to_numpy()
+        hit = np.flatnonzero(y >= level)
+        area = float(((y[1:] + y[:-1]) / 2 * np.diff(x)).sum() / (x[-1] - x[0]))
+        rows.append({'variant': v, 'seed': int(s), f'images_to_{attr}': float(x[hit[0]]) if len(hit) else np.nan,
+                     f'{attr}_area': area})
+    return pd.DataFrame(rows)
+
