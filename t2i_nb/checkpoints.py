@@ -4,7 +4,7 @@
 
 # %% ../nbs/18_checkpoints.ipynb #dd415ee2
 from __future__ import annotations
-import hashlib
+import hashlib, shutil
 from pathlib import Path
 
 import torch
@@ -32,7 +32,14 @@ def list_checkpoints(run_dir) -> list[Path]:
 def save_checkpoint(path, state: dict, keep_last: int = 0) -> Path:
     "Write `state` atomically to `path`; then delete all but the newest `keep_last` checkpoints beside it."
     path = Path(path)
-    with atomic_write(path) as f: torch.save(state, f)
+    try:
+        with atomic_write(path) as f: torch.save(state, f)
+    except (OSError, RuntimeError) as e:        # a full disk reads as "unexpected pos" from torch's zip writer
+        free = shutil.disk_usage(path.parent).free / 1e9
+        raise T2IError(f"could not write the checkpoint '{path}' ({type(e).__name__}: {str(e).strip()[:160]}); "
+                       f"{free:.1f} GB are free on its disk. Nothing was lost: the previous checkpoints are intact and the "
+                       "partial file was removed. Free some space (or keep fewer checkpoints: keep_last) and run the same "
+                       "command again; it resumes from the newest checkpoint.") from e
     if keep_last:
         for old in list_checkpoints(path.parent.parent)[:-keep_last]: old.unlink(missing_ok=True)
     return path
