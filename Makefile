@@ -40,7 +40,7 @@ demo: $(STAMP)
 # BLAS and OpenMP start a thread per core, and four spinning threads on two cores make e.g. the 2,048-dimensional
 # eigendecompositions of FID several times slower.
 TEST_ENV := T2I_THREADS=1 OMP_NUM_THREADS=1
-# The notebooks make their datasets, runs and weight files in temporary folders (about 1 GB in all): those go into one
+# The notebooks make their datasets, runs and weight files in temporary folders: those go into one
 # folder, removed afterwards. pytest removes a passing test's folder at once (pytest.ini); a failing one's stays.
 test: $(STAMP) check-sync
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && export TMPDIR="$$tmp" && \

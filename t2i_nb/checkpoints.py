@@ -38,8 +38,8 @@ def save_checkpoint(path, state: dict, keep_last: int = 0) -> Path:
         free = shutil.disk_usage(path.parent).free / 1e9
         raise T2IError(f"could not write the checkpoint '{path}' ({type(e).__name__}: {str(e).strip()[:160]}); "
                        f"{free:.1f} GB are free on its disk. Nothing was lost: the previous checkpoints are intact and the "
-                       "partial file was removed. Free some space (or keep fewer checkpoints: keep_last) and run the same "
-                       "command again; it resumes from the newest checkpoint.") from e
+                       "partial file was removed. If the disk is full, free some space (or keep fewer checkpoints: keep_last); "
+                       "then run the same command again: it resumes from the newest checkpoint.") from e
     if keep_last:
         for old in list_checkpoints(path.parent.parent)[:-keep_last]: old.unlink(missing_ok=True)
     return path
