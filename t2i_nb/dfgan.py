@@ -38,7 +38,9 @@ class DFBLK(nn.Module):
         super().__init__()
         self.affine0, self.affine1 = Affine(cond_dim, ch), Affine(cond_dim, ch)
     def forward(self, x, c):
-        return F.leaky_relu(self.affine1(F.leaky_relu(self.affine0(x, c), 0.2), c), 0.2)
+        # in place, as the official code: each affine's output is a fresh tensor its backward does not need, so this
+        # saves two full-size activations per block (the same numbers; 13a_speed measures the time)
+        return F.leaky_relu_(self.affine1(F.leaky_relu_(self.affine0(x, c), 0.2), c), 0.2)
 
 # %% ../nbs/25_dfgan.ipynb #33cfd150
 def g_channels(ngf: int, imsize: int) -> list:
@@ -82,8 +84,8 @@ class D_Block(nn.Module):
         super().__init__()
         self.down = down
         k, s = (4, 2) if down else (3, 1)
-        self.conv_r = nn.Sequential(nn.Conv2d(fin, fout, k, s, 1, bias=False), nn.LeakyReLU(0.2),
-                                    nn.Conv2d(fout, fout, 3, 1, 1, bias=False), nn.LeakyReLU(0.2))
+        self.conv_r = nn.Sequential(nn.Conv2d(fin, fout, k, s, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+                                    nn.Conv2d(fout, fout, 3, 1, 1, bias=False), nn.LeakyReLU(0.2, inplace=True))
         self.conv_s = nn.Conv2d(fin, fout, 1) if fin != fout else None
         self.gamma = nn.Parameter(torch.zeros(1))
     def forward(self, x):
@@ -98,7 +100,7 @@ class NetC(nn.Module):
     def __init__(self, d_in: int, cond_dim: int, mid: int, kernel: int = 3, padding: int = 1):
         super().__init__()
         self.cond_dim = cond_dim
-        self.joint_conv = nn.Sequential(nn.Conv2d(d_in + cond_dim, mid, kernel, 1, padding, bias=False), nn.LeakyReLU(0.2),
+        self.joint_conv = nn.Sequential(nn.Conv2d(d_in + cond_dim, mid, kernel, 1, padding, bias=False), nn.LeakyReLU(0.2, inplace=True),
                                         nn.Conv2d(mid, 1, 4, 1, 0, bias=False))
     def forward(self, out, sent):
         s = sent.view(-1, self.cond_dim, 1, 1).expand(-1, -1, *out.shape[-2:])

@@ -16,9 +16,9 @@ from .config import PRESETS, register_preset
 from .recipes import Recipe, register_recipe
 
 # %% auto #0
-__all__ = ['HDGAN_256_WIDTHS', 'HDGAN_ABLATIONS', 'CondAugment', 'kl_loss', 'conv3x3', 'ResBlock', 'stretch', 'to_rgb',
-           'HDGenerator', 'init_weights', 'down', 'ScaleDiscriminator', 'HDDiscriminators', 'hdgan_d_loss',
-           'hdgan_g_loss', 'HDGANRecipe', 'interpolate', 'noise_grid']
+__all__ = ['HDGAN_256_WIDTHS', 'HDGAN_ABLATIONS', 'HDGAN_ABLATIONS_SHAPES1', 'CondAugment', 'kl_loss', 'conv3x3', 'ResBlock',
+           'stretch', 'to_rgb', 'HDGenerator', 'init_weights', 'down', 'ScaleDiscriminator', 'HDDiscriminators',
+           'hdgan_d_loss', 'hdgan_g_loss', 'HDGANRecipe', 'interpolate', 'noise_grid']
 
 # %% ../nbs/20_hdgan.ipynb #81585d84
 class CondAugment(nn.Module):
@@ -244,3 +244,4 @@ HDGAN_ABLATIONS = {             # name: (preset, overrides), as `run_sweep` take
     '16+32+64':           ('hdgan-shapes', {'model.scales': [16, 32, 64]}),
     '16+32+64, no local': ('hdgan-shapes', {'model.scales': [16, 32, 64], 'model.local': False}),
 }
+HDGAN_ABLATIONS_SHAPES1 = {k: ('hdgan-shapes1', o) for k, (_, o) in HDGAN_ABLATIONS.items()}   # the same, one-object level

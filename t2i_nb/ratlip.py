@@ -47,7 +47,7 @@ class RATFuse(nn.Module):
     def forward(self, x, s, rat: RATState, state):
         for aff in (self.affine0, self.affine1):
             state = rat.step(s, state)
-            x = F.leaky_relu(aff(x, state[0]), 0.2)
+            x = F.leaky_relu_(aff(x, state[0]), 0.2)       # in place on the affine's fresh output, as DFBLK
         return x, state
 
 # %% ../nbs/31_ratlip.ipynb #c001a8e6
