@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from _common import build, machine_line
+from _common import machine_line
+from bench_ab_step import make                     # a preset's recipe (seed 0, fp32) and one synthetic batch
 from t2i_nb import dfgan
-from t2i_nb.batches import TextImageData
 
 NEW_FORWARD = dfgan.DFBLK.forward
 def old_forward(self, x, c): return F.leaky_relu(self.affine1(F.leaky_relu(self.affine0(x, c), 0.2), c), 0.2)
@@ -35,14 +35,7 @@ def main(argv=None):
     print(machine_line())
     print('| preset | batch | out of place s | in place s | speed-up |\n|---|---:|---:|---:|---:|')
     for B in a.batch_sizes:
-        torch.manual_seed(0)
-        cfg, r, emb = build(a.preset, {'batch_size': B, 'amp': 'none'}, 'cpu')
-        r.build_optimizers()
-        size, n = cfg.load_size or cfg.image_size, max(2 * B, 32)
-        g = torch.Generator().manual_seed(0)
-        data = TextImageData(torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=g),
-                             {'sentence': torch.randn(n, 10, emb, generator=g)}, [['x'] * 10] * n)
-        b = data.batch(0, B, 0, r.noise, cfg.num_emb, cfg.image_size, cfg.flip, device=torch.device('cpu'))
+        r, b = make(a.preset, B)
         for m in r.models.values(): m.train()
         times = {True: [], False: []}
         for i in range(a.reps + 1):                                    # the first round is the warm-up
