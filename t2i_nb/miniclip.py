@@ -39,7 +39,7 @@ class MiniClipTrainConfig:
     log_every: int = 20
     hard_negatives: float = 1.0      # fraction of each batch that also gets a foil caption as a negative (NegCLIP)
     foil_weights: dict = field(default_factory=lambda: dict(relation=0.35, swap_colour=0.15, swap_shape=0.1, size=0.15,
-                                                            colour=0.1, shape=0.15))   # how often each kind, where it applies
+                                                            colour=0.1, shape=0.15, background=0.3))   # how often each kind, where it applies
     text_pairs: float = 3.0          # weight of the caption–caption loss (two captions of one image; 0 = CLIP's loss only)
     threads: int | None = None       # torch threads (None: leave as is)
 

@@ -15,8 +15,9 @@ from .core import to_float
 from .measures import r_precision
 
 # %% auto #0
-__all__ = ['COLOUR_WORDS', 'SHAPE_WORDS', 'SIZE_WORDS', 'RELATION_FLIP', 'PROBE_KINDS', 'FOIL_KINDS', 'retrieval', 'make_foil',
-           'make_probes', 'evaluate_clip', 'metrics_table', 'probe_targets', 'linear_probe', 'text_probes']
+__all__ = ['COLOUR_WORDS', 'SHAPE_WORDS', 'SIZE_WORDS', 'RELATION_FLIP', 'BACKGROUND_WORDS', 'PROBE_KINDS', 'FOIL_KINDS',
+           'retrieval', 'make_foil', 'make_probes', 'evaluate_clip', 'metrics_table', 'probe_targets', 'linear_probe',
+           'text_probes']
 
 # %% ../nbs/10a_probes.ipynb #2825b00c
 def retrieval(img_f: torch.Tensor, txt_f: torch.Tensor, n_candidates: int = 100, folds: int = 10, seed: int = 0) -> dict:
@@ -41,7 +42,8 @@ SIZE_WORDS = {'small': 'small', 'little': 'small', 'tiny': 'small', 'large': 'la
 RELATION_FLIP = {'left': ['right'], 'right': ['left'], 'above': ['below', 'under', 'beneath'],
                  'over': ['below', 'under', 'beneath'], 'below': ['above', 'over'], 'under': ['above', 'over'],
                  'beneath': ['above', 'over']}
-PROBE_KINDS = ('colour', 'shape', 'size', 'relation')
+BACKGROUND_WORDS = {'white': 'white', 'gray': 'gray', 'grey': 'gray', 'black': 'black'}
+PROBE_KINDS = ('colour', 'shape', 'size', 'relation', 'background')
 FOIL_KINDS = PROBE_KINDS + ('swap_colour', 'swap_shape')
 
 def _fix_articles(words: list) -> list:
@@ -54,10 +56,16 @@ def _fix_articles(words: list) -> list:
 
 def make_foil(caption: str, truth: dict, kind: str, rng: random.Random) -> str | None:
     """`caption` with one `kind` word changed so that it no longer describes the image (None if it has no such word).
-    Kinds: colour, shape, size, relation; and the *binding* foils swap_colour / swap_shape, which exchange two
-    different colour (or shape) words everywhere in the caption: the same words, bound to the other objects."""
+    Kinds: colour, shape, size, relation, background; and the *binding* foils swap_colour / swap_shape, which
+    exchange two different colour (or shape) words everywhere in the caption: the same words, bound to the other objects."""
     words = caption.replace(',', ' ,').split()
     low = [w.lower() for w in words]
+    if kind == 'background':                     # '... on a grey background': the colour word before 'background'
+        where = [i for i in range(len(low) - 1) if low[i] in BACKGROUND_WORDS and low[i + 1] == 'background']
+        if not where: return None
+        i = where[0]
+        words[i] = rng.choice(sorted({'white', 'gray', 'black'} - {truth['background']}))
+        return ' '.join(words).replace(' ,', ',')
     if kind in ('swap_colour', 'swap_shape'):
         table = COLOUR_WORDS if kind == 'swap_colour' else SHAPE_WORDS
         present = sorted({table[w] for w in low if w in table})

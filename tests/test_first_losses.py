@@ -7,7 +7,11 @@ History: `ratlip-shapes` was re-recorded on 2026-11-29 when RATLIP's generator c
 built as GALIP's and then patched (its initial weights come from other points of the random stream; see 31_ratlip).
 On 2026-11-30 `galip-shapes` and `ratlip-shapes` were re-recorded when the frozen mini-CLIP stopped following G into
 train mode (its conv stem's BatchNorm had used each batch's statistics; see 30_galip, "Running on mini-CLIP");
-`hdgan-shapes` is unchanged since it was first recorded.
+`hdgan-shapes` was unchanged from its first recording until 2026-12-01, when all three were re-recorded for the
+retrained mini-CLIP (with a background foil; 10b_miniclip): every tiny preset is conditioned on its sentence vectors,
+and GALIP's and RATLIP's discriminators read its image features. That day only the AVX-512 kind could be re-recorded
+(no AVX2 machine was at hand): the AVX2 recording was dropped, so an AVX2 machine checks step 1 against the AVX-512
+recording until someone records it there.
 
 Bit-identical holds on one instruction set only. The kernels that torch, oneDNN and MKL pick for AVX2 and for AVX-512
 sum floats in different orders: on an AVX-512 machine (2026-11-30) step 1 of `hdgan-shapes` logged g_loss 6.2092814
