@@ -216,7 +216,8 @@ def run_sweep(variants: dict, out_dir, csv, steps: int, seeds=(0,), eval_samples
 
 # %% ../nbs/19a_jobs.ipynb #d7e878d0
 def sweep_summary(table, metrics=('shape', 'colour', 'size', 'relation', 'all_correct', 'fid')):
-    "Mean ± sd over seeds of each variant's `metrics` (those in the table), in the variants' order, with the seed count."
+    """Mean ± sd over seeds of each variant's `metrics` (those in the table), in the variants' order, with the seed count.
+    A variant with one seed shows its value alone: it has no spread to show."""
     import pandas as pd
     ms = [m for m in metrics if m in table and table[m].notna().any()]
     g = table.groupby('variant', sort=False)
@@ -224,7 +225,8 @@ def sweep_summary(table, metrics=('shape', 'colour', 'size', 'relation', 'all_co
     out = pd.DataFrame(index=mean.index)
     out['seeds'] = g.size()
     for m in ms:
-        out[m] = [f'{a:.3f} ± {b:.3f}' if m != 'fid' else f'{a:.1f} ± {b:.1f}' for a, b in zip(mean[m], sd[m])]
+        f = (lambda x: f'{x:.1f}') if m == 'fid' else (lambda x: f'{x:.3f}')
+        out[m] = [f(a) if n < 2 else f'{f(a)} ± {f(b)}' for a, b, n in zip(mean[m], sd[m], out.seeds)]
     return out
 
 def _label(s): return int(s) if isinstance(s, (int, float)) and float(s).is_integer() else s   # 2.0 → 2; 'AVX2 s0' stays
