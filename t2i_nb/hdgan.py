@@ -176,6 +176,10 @@ class HDGANRecipe(Recipe):
         G = HDGenerator(mc['emb_dim'], mc['widths'], self.scales, mc['z_dim'], mc['c_dim'], mc.get('repeat', 1))
         D = HDDiscriminators(self.scales, mc['emb_dim'], R, mc['enc_dim'], mc['sent_dim'], mc['local'])
         self.models = {'G': G.to(device), 'D': D.to(device)}
+        self.sim_w = float(mc.get('sim_w', 0.0))   # not HDGAN's: GALIP's CLIP similarity term, for the control of "Why shape is not learned"
+        if self.sim_w:
+            from t2i_nb.clip import MINI_CLIP, load_clip
+            self.clip = load_clip(mc.get('clip_name', 'mini-clip-shapes64'), mc.get('clip_pretrained', MINI_CLIP), device=device)
 
     def generate(self, text, noise, G=None):
         return (G or self.G)(text['sentence'], noise['z'], noise['eps'])[0]
@@ -188,11 +192,14 @@ class HDGANRecipe(Recipe):
         d_loss, dt = hdgan_d_loss(D, self.scales, reals, fakes, emb, b['wrong_text']['sentence'])
         self.update('D', d_loss)
         g_loss, gt = hdgan_g_loss(D, self.scales, fakes, emb, mu, logsigma, mc['kl_coef'])
+        if self.sim_w:          # − λ·S(G(z, s), s) on the largest side output, as in galip_g_loss (30_galip)
+            gt['clip_sim'] = F.cosine_similarity(self.clip.encode_images(fakes[-1]), emb).mean()
+            g_loss = g_loss - self.sim_w * gt['clip_sim']
         self.update('G', g_loss)
         pair = sum(v for k, v in dt.items() if k.startswith('pair'))
         local = sum((v for k, v in dt.items() if k.startswith('local')), d_loss.new_zeros(()))
         return dict(d_loss=d_loss.detach(), g_loss=g_loss.detach(), d_pair=pair.detach(),
-                    d_local=local.detach(), kl=gt['kl'].detach())
+                    d_local=local.detach(), kl=gt['kl'].detach(), **({'clip_sim': gt['clip_sim'].detach()} if self.sim_w else {}))
 
 # %% ../nbs/20_hdgan.ipynb #b30fcf18
 def _hdgan_paper(dataset, epochs, batch, halve, kl, load_size, flip=True):
@@ -209,7 +216,8 @@ register_preset('hdgan-shapes', model='hdgan', dataset='shapes', text_encoder='m
                 steps=1500, lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), log_every=25, sample_every=500, ckpt_every=500,
                 n_grid=16, model_cfg=dict(emb_dim=128, widths={4: 128, 8: 64, 16: 64, 32: 32, 64: 16}, scales=[16, 32, 64],
                                           R={16: 1, 32: 3, 64: 5}, enc_dim=64, sent_dim=64, z_dim=64, c_dim=64, repeat=1,
-                                          local=True, kl_coef=1.0, text_norm=True))
+                                          local=True, kl_coef=1.0, text_norm=True,
+                                          sim_w=0.0))   # > 0: GALIP's CLIP similarity term (not HDGAN's; a control below)
 # the one-object curriculum level (01_data.shapes): raw sentence features, a lighter KL weight, learning curves on
 register_preset('hdgan-shapes1', **{**PRESETS['hdgan-shapes'], 'level': 'centred', 'steps': 1000, 'eval_every': 100,
                                     'model_cfg': {**PRESETS['hdgan-shapes']['model_cfg'], 'text_norm': False, 'kl_coef': 0.1}})
