@@ -61,6 +61,8 @@ def load_checkpoint(path, cfg: TrainConfig | None = None) -> dict:
     if cfg is not None:
         now, then = cfg.to_dict(), ck['config']
         default = TrainConfig(preset='', model='').to_dict()     # a field newer than the checkpoint: its default then
+        # a model setting newer than the checkpoint that is off now (0, False, None) was off then: new settings come in off
+        then = {**then, 'model_cfg': {**{k: v for k, v in now.get('model_cfg', {}).items() if not v}, **then.get('model_cfg', {})}}
         diff = [k for k in MATHS_FIELDS if now.get(k) != then.get(k, default.get(k))]
         if diff:
             raise T2IError(f"'{path}' was trained with other settings ({', '.join(f'{k}: {then.get(k)!r} there, {now.get(k)!r} now' for k in diff)}): "
