@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_batches.ipynb #fffcb4e1
 from __future__ import annotations
-import contextlib, json
+import contextlib, json, random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,7 +18,7 @@ from .core import MissingFileError, T2IError, atomic_write, to_float, to_uint8
 
 # %% auto #0
 __all__ = ['TEXT_ENCODERS', 'TextImageData', 'draw_batch', 'crop_images', 'TextEncoder', 'register_text_encoder', 'text_encoder',
-           'caption_embeddings', 'load_data', 'decode_image', 'shapes_class_id']
+           'caption_embeddings', 'load_data', 'foil_bank', 'decode_image', 'shapes_class_id']
 
 # %% ../nbs/15_batches.ipynb #9c9fe1ec
 def _mix(*xs) -> int:
@@ -41,6 +41,8 @@ class TextImageData:
     keys: list | None = None
     truth: list | None = None
     name: str = 'shapes'
+    foil_text: dict | None = None     # the text of each caption's foil, (N,K,...) like `text` (see `foil_bank`)
+    foil_ok: torch.Tensor | None = None   # (N,K) bool: the caption has a foil (else its foil is the caption itself)
 
     def __post_init__(self):
         if not isinstance(self.text, dict) or not self.text:
@@ -59,16 +61,25 @@ class TextImageData:
 
     def batch(self, step: int, batch_size: int, seed: int = 0, noise: dict | None = None, num_emb: int = 1,
               image_size: int | None = None, flip: bool = False, rank: int = 0, world: int = 1, device='cpu',
-              captions: int = 1) -> dict:
-        "Process `rank`'s share of the global batch of `step`: a pure function of (seed, step)."
+              captions: int = 1, foil: float = 0.0) -> dict:
+        "Process `rank`'s share of the global batch of `step`: a pure function of (seed, step). `foil`: the chance that a sample whose caption has a foil gets that foil as its mismatched text."
         args = dict(batch_size=batch_size, seed=seed, noise=noise, num_emb=num_emb, image_size=image_size, flip=flip,
                     rank=rank, world=world, captions=captions)
         d = draw_batch(len(self), self.captions_per_image, self.class_ids, self.images.shape[-1], step, **args)
         s, idx, cap = d['slice'], d['index'], d['caption']
         text = {k: (v.mean(1) if v.is_floating_point() else v[:, 0]) for k, v in _pick(self.text, idx[:, None], cap).items()}
         sl = lambda d: {k: v[s] for k, v in d.items()}
+        wrong, foiled = _pick(self.text, d['wrong'], d['wrong_caption']), torch.zeros(len(idx), dtype=torch.bool)
+        if foil > 0:                  # its own caption with one word changed, in place of another image's caption
+            if self.foil_text is None:
+                raise T2IError('foil mismatches asked for (foil_wrong > 0), but this data holds no foils: load it with '
+                               'load_data(cfg) where cfg.foil_wrong > 0, or pass foil=0')
+            g = torch.Generator().manual_seed(_mix(seed, 7, step))      # its own stream: foil=0 leaves every batch as it was
+            foiled = (torch.rand(len(idx), generator=g) < foil) & self.foil_ok[idx, cap[:, 0]]
+            own = _pick(self.foil_text, idx, cap[:, 0])
+            wrong = {k: torch.where(foiled.view(-1, *[1] * (v.dim() - 1)), own[k], v) for k, v in wrong.items()}
         out = dict(index=idx[s], caption_idx=cap[s, 0], image=None, text=sl(text), wrong_index=d['wrong'][s],
-                   wrong_text=sl(_pick(self.text, d['wrong'], d['wrong_caption'])), noise=sl(d['noise']))
+                   wrong_text=sl(wrong), wrong_foil=foiled[s], noise=sl(d['noise']))
         if captions > 1:
             out.update(other_caption_idx=d['other'][s], other_text=sl(_pick(self.text, idx[:, None], d['other'])))
         out = _to(out, device)
@@ -237,7 +248,12 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None, 
         cls = torch.tensor([shapes_class_id(t) for t in d['truth']])
         if d['images'].shape[-1] != size:                 # e.g. toy-shapes at 16²: the whole scene, not a 16² crop
             d['images'] = to_uint8(F.interpolate(to_float(d['images']), size=(size, size), mode='bilinear', antialias=True))
-        return TextImageData(d['images'], text, d['captions'], cls, d['keys'], d['truth'], 'shapes')
+        foils = {}
+        if cfg.foil_wrong > 0 and split == 'train':       # the mismatched text of training only (see foil_bank)
+            caps, ok = foil_bank(d['captions'], d['truth'], cfg.foil_kind)
+            foils = dict(foil_ok=ok, foil_text=enc.encode(cfg, SimpleNamespace(captions=caps, root=root, keys=d['keys']),
+                                                          f'{split}-{cfg.foil_kind}-foils', len(caps)))
+        return TextImageData(d['images'], text, d['captions'], cls, d['keys'], d['truth'], 'shapes', **foils)
     from t2i_nb.data.readers import T2IDataset
     if not cfg.data_root: raise MissingFileError(Path('data')/cfg.dataset, f'{cfg.dataset} dataset folder',
                                                  'Pass data_root (papermill -p data_root DIR, or --data DIR); see datasets/README.md.')
@@ -252,6 +268,15 @@ def load_data(cfg: TrainConfig, split: str = 'train', limit: int | None = None, 
                                  workers=cfg.data_workers)
     images = torch.stack([decode_image(ds, i, size) for i in range(n)])
     return TextImageData(images, text, ds.captions[:n], cls, ds.keys[:n], None, cfg.dataset)
+
+def foil_bank(captions: list, truth: list, kind: str = 'background', seed: int = 0) -> tuple[list, torch.Tensor]:
+    "Each caption with one `kind` word changed so that it no longer describes its image (`probes.make_foil`), and whether it had such a word; a caption without one stands in for itself."
+    from t2i_nb.probes import make_foil
+    rng, caps, ok = random.Random(seed), [], []
+    for cs, t in zip(captions, truth):
+        row = [make_foil(c, t, kind, rng) for c in cs]
+        caps.append([f if f is not None else c for f, c in zip(row, cs)]); ok.append([f is not None for f in row])
+    return caps, torch.tensor(ok)
 
 def decode_image(ds, i: int, size: int) -> torch.Tensor:
     "Image `i` of a `T2IDataset` as `load_data` holds it: read (CUB: cropped to its box), bicubic-resized to `size`², uint8 (3, size, size)."

@@ -33,6 +33,8 @@ class TrainConfig:
     data_workers: int = 0            # with lazy_images: DataLoader processes decoding the next steps' images (0 = in the training process)
     num_emb: int = 1                 # average this many random captions of an image per sample (StackGAN's trick)
     captions_per_sample: int = 1     # captions of the same image per sample (2: the contrastive paper's fake-to-fake pairs)
+    foil_wrong: float = 0.0          # shapes: chance that a caption naming a `foil_kind` word is mismatched with its own foil (15_batches)
+    foil_kind: str = 'background'    # the word a foil changes (probes.make_foil): background | colour | shape | size | relation | ...
     batch_size: int = 16             # global batch over all processes
     epochs: float = 1.0
     steps: int = 0                   # > 0: train this many steps instead of `epochs`
@@ -100,14 +102,17 @@ def parse_overrides(items) -> dict:
 # %% ../nbs/13_config.ipynb #b6282ae1
 # what each field may hold: a set of choices, or (low, high) bounds (None: open); low bounds are inclusive unless noted
 CHOICES = dict(dataset=('shapes', 'cub', 'oxford', 'coco', 'celeba-tiny'), level=('centred', 'single', 'scenes'), amp=('none', 'bf16', 'fp16'), dtype=('float32', 'float64'), adam=('default', 'foreach', 'fused'),
-               compile_backend=('inductor', 'aot_eager', 'eager'))
+               compile_backend=('inductor', 'aot_eager', 'eager'),
+               foil_kind=('colour', 'shape', 'size', 'relation', 'background', 'swap_colour', 'swap_shape'))   # probes.FOIL_KINDS
 BOUNDS = dict(image_size=(8, 4096), load_size=(0, 4096), num_emb=(1, None), captions_per_sample=(1, None), batch_size=(1, None), steps=(0, None),
               lr_halve_every=(0, None), seed=(0, 2**63 - 1), log_every=(1, None), sample_every=(0, None), ckpt_every=(0, None),
-              keep_last=(0, None), n_grid=(1, None), eval_every=(0, None), eval_n=(1, None), data_workers=(0, None))
+              keep_last=(0, None), n_grid=(1, None), eval_every=(0, None), eval_n=(1, None), data_workers=(0, None),
+              foil_wrong=(0, 1))
 POSITIVE = ('epochs', 'lr_g', 'lr_d')         # > 0
 FIELD_HELP = dict(keep_last='0 keeps every checkpoint', steps='0 trains `epochs` instead', log_every='log every N steps',
                   ema='the decay, in [0, 1); 0 = no EMA', betas="Adam's (beta1, beta2), each in [0, 1)",
-                  adam="torch.optim.Adam's implementation: 'default' (torch's choice), 'foreach' or 'fused'")
+                  adam="torch.optim.Adam's implementation: 'default' (torch's choice), 'foreach' or 'fused'",
+                  foil_wrong='the chance, in [0, 1], that a caption with a foil_kind word is mismatched with its own foil')
 
 def _typed(name: str, v, kind, where: str):
     "`v` as the type `kind` (bool, int, float, str, tuple, dict), or an error naming the setting."
@@ -153,6 +158,8 @@ def validate_config(values: dict) -> dict:
                        'from the loaded images, so load_size must be 0 (no crop) or at least image_size')
     if out.get('lazy_images', False) and out.get('dataset', TrainConfig.dataset) == 'shapes':
         raise T2IError('lazy_images reads dataset folders (cub, oxford, coco, celeba-tiny); shapes is always held in memory: set lazy_images=false')
+    if out.get('foil_wrong', 0) and out.get('dataset', TrainConfig.dataset) != 'shapes':
+        raise T2IError(f"foil_wrong makes foils from the ground truth of shapes captions (probes.make_foil); {out['dataset']} has none: set foil_wrong=0")
     if out.get('data_workers', 0) and not out.get('lazy_images', False):
         raise T2IError(f"data_workers={out['data_workers']} decodes images for lazy_images=true; in-memory images need none: set lazy_images=true or data_workers=0")
     from t2i_nb.batches import TEXT_ENCODERS            # registered by name (a new encoder needs no change here)

@@ -244,7 +244,7 @@ class Trainer:
             bar = tqdm(total=until, initial=self.step, desc=cfg.preset, dynamic_ncols=True)
         while self.step < until:
             batch = self.data.batch(self.step, cfg.batch_size, cfg.seed, r.noise, cfg.num_emb, cfg.image_size,
-                                    cfg.flip, self.rank, self.world, self.device, cfg.captions_per_sample)
+                                    cfg.flip, self.rank, self.world, self.device, cfg.captions_per_sample, cfg.foil_wrong)
             batch = _cast(batch, self.dtype)
             with autocast(self.device, cfg.amp): logs = r.train_step(batch, self.step)
             for s in self.schedulers.values(): s.step()
